@@ -1,0 +1,30 @@
+/* A growable byte buffer with a ceiling: used to build output (cache files, JSON, text). */
+#ifndef UV_BUF_H
+#define UV_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+    size_t limit; /* 0 = UV_BUF_DEFAULT_LIMIT */
+} uv_buf;
+
+/* Default ceiling: 1 GiB, far above any cache or output we build from inputs we accept. */
+#define UV_BUF_DEFAULT_LIMIT ((size_t)1 << 30)
+
+#define UV_BUF_INIT ((uv_buf){NULL, 0, 0, 0})
+
+/* Appends; returns 0, UV_ENOMEM or UV_ETOOBIG (past the limit). */
+int uv_buf_append(uv_buf *b, const void *data, size_t len);
+int uv_buf_append_str(uv_buf *b, const char *s);
+int uv_buf_printf(uv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Grows so that `extra` more bytes fit; returns a pointer to the free space. */
+uint8_t *uv_buf_reserve(uv_buf *b, size_t extra);
+/* Appends zero bytes until len is a multiple of `align` (a power of two). */
+int uv_buf_align(uv_buf *b, size_t align);
+void uv_buf_free(uv_buf *b);
+
+#endif

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs one shell test in a fresh temporary directory that is removed afterwards.
+set -euo pipefail
+script=$1
+work=$(mktemp -d "${TMPDIR:-/tmp}/unravel-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export LC_ALL=C
+bash "$script"
