@@ -1,5 +1,6 @@
 /* The store: one directory holding
- *   unravel.db   SQLite (WAL) index: schema_version, projects, versions, artifacts
+ *   unravel.db   SQLite (WAL) index: schema version (PRAGMA user_version), projects,
+ *                versions, artifacts
  *   blobs/ab/cdef…  content-addressed (SHA-256) artifact bytes, written temp + fsync + rename
  *   cache/       derived lookup files keyed by (kind, blob hash, format version); safe to delete
  * Nothing above store/ touches SQLite or blob paths: everything goes through this interface,
@@ -24,7 +25,9 @@ enum {
 
 /* Opens (and with UV_STORE_CREATE creates) the store in `dir`, applying pending schema
  * migrations inside a transaction. A database of a newer schema than this binary knows is
- * UV_EUNSUPPORTED. Free with uv_store_close. */
+ * UV_EUNSUPPORTED; a missing store without UV_STORE_CREATE is UV_ENOTFOUND. Free with
+ * uv_store_close. A handle is used by one thread at a time: open one per thread (any number
+ * of handles and processes share a store safely; writers wait up to 5 s for each other). */
 int uv_store_open(uv_store **out, const char *dir, int flags);
 void uv_store_close(uv_store *store); /* accepts NULL */
 const char *uv_store_dir(const uv_store *store);
@@ -32,7 +35,8 @@ int uv_store_schema_version(const uv_store *store);
 
 /* ---- blobs -------------------------------------------------------------------------- */
 
-/* SHA-256 of bytes as 64 lowercase hex digits. */
+/* SHA-256 of bytes as 64 lowercase hex digits ("" with the error recorded in the unlikely
+ * case libcrypto cannot compute it). */
 void uv_sha256_hex(const void *data, size_t len, char out[UV_HASH_HEX]);
 
 /* Stores bytes under their SHA-256 (no-op when present); durable on return. */
@@ -70,8 +74,11 @@ int uv_store_cache_get(uv_store *store, const char *kind, const char *blob_hex, 
                        uv_mapped *out);
 int uv_store_cache_put(uv_store *store, const char *kind, const char *blob_hex, uint32_t version,
                        const void *data, size_t len);
-/* Removes a cache file found corrupt so the next use rebuilds it. */
+/* Removes a cache file found corrupt so the next use rebuilds it (0 when already absent). */
 int uv_store_cache_drop(uv_store *store, const char *kind, const char *blob_hex, uint32_t version);
+/* Sets the size bound of cache/ for this handle (default 2 GiB, or env
+ * UNRAVEL_CACHE_MAX_BYTES read at open). */
+void uv_store_cache_set_limit(uv_store *store, uint64_t max_bytes);
 
 /* ---- index -------------------------------------------------------------------------- */
 
@@ -89,31 +96,35 @@ typedef struct {
     int64_t id;
     int64_t project_id;
     char version[256];
-    char kind[32];      /* "sourcemap", "minified", "source" … */
-    char key[2048];     /* e.g. the minified URL "~/static/app.min.js" */
+    char kind[32];  /* "sourcemap", "minified", "source" … */
+    char key[2048]; /* e.g. the minified URL "~/static/app.min.js" */
     char blob[UV_HASH_HEX];
-    char debug_id[64];  /* "" when none */
+    char debug_id[64]; /* "" when none */
     uint64_t size;
     int64_t created_at; /* unix seconds */
     char meta[4096];    /* JSON object text, "{}" when none */
 } uv_artifact;
 
 /* Inserts or atomically replaces the artifact (project, version, kind, key). The blob must
- * have been put first. `debug_id` and `meta` may be NULL. Creates the version row. */
+ * have been put first. `debug_id` and `meta` may be NULL. Creates the version row. A field
+ * longer than its uv_artifact buffer (minus the NUL) is UV_ETOOBIG naming it, never
+ * truncated; `meta` must be a JSON object. */
 int uv_store_artifact_put(uv_store *store, int64_t project_id, const char *version,
-                          const char *kind, const char *key, const char *blob_hex,
-                          uint64_t size, const char *debug_id, const char *meta_json);
+                          const char *kind, const char *key, const char *blob_hex, uint64_t size,
+                          const char *debug_id, const char *meta_json);
 
 /* Exact (project, version, kind, key). UV_ENOTFOUND when absent. */
 int uv_store_artifact_get(uv_store *store, int64_t project_id, const char *version,
                           const char *kind, const char *key, uv_artifact *out);
 
-/* Newest artifact of `kind` carrying `debug_id` in the project (any version). */
+/* Newest artifact of `kind` (NULL: any kind) carrying `debug_id` in the project (any
+ * version); debug ids compare case-insensitively. */
 int uv_store_artifact_find_debug_id(uv_store *store, int64_t project_id, const char *debug_id,
                                     const char *kind, uv_artifact *out);
 
 /* Calls `fn` for each artifact of (project, version, kind), in key order; `fn` returns
- * non-zero to stop (that value is returned). `version` NULL means every version. */
+ * non-zero to stop (that value is returned). `version` NULL means every version, `kind`
+ * NULL every kind. `fn` may read the store (even iterate again) but should not write. */
 typedef int (*uv_artifact_fn)(const uv_artifact *artifact, void *ctx);
 int uv_store_artifact_each(uv_store *store, int64_t project_id, const char *version,
                            const char *kind, uv_artifact_fn fn, void *ctx);

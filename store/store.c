@@ -1,0 +1,468 @@
+/* The store handle: opening (and creating) a store directory, the SQLite connection and its
+ * settings, versioned schema migrations, and the small filesystem helpers the blob and cache
+ * code share. Layout, schema and guarantees are described in docs/store.md.
+ *
+ * Schema versions live in PRAGMA user_version; `migrations` below is the ordered history:
+ * entry i moves a database from version i to i+1 and runs in its own IMMEDIATE transaction
+ * that also bumps user_version, so a crash leaves either the old or the new schema. Later
+ * tables (deploys, items, occurrences, tokens) are appended as new entries; an existing
+ * entry is never edited once released. */
+#include "store/store_internal.h"
+
+#include "formats/error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* "UnRv": marks unravel.db as ours so another program's SQLite file is not migrated. */
+#define UV_STORE_APPLICATION_ID 0x556e5276
+
+/* How long a writer waits for another process's write lock before failing with "database
+ * is locked": long enough for any single upload transaction, short enough to surface a hung
+ * peer. */
+#define UV_STORE_BUSY_TIMEOUT_MS 5000
+
+static const char *const migrations[] = {
+    /* 1: projects, versions, artifacts */
+    "CREATE TABLE projects ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE versions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,"
+    "  version TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (project_id, version)"
+    ");"
+    "CREATE TABLE artifacts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,"
+    "  version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  blob TEXT NOT NULL CHECK (length(blob) = 64),"
+    "  size INTEGER NOT NULL CHECK (size >= 0),"
+    "  debug_id TEXT COLLATE NOCASE," /* NULL when none */
+    "  meta TEXT NOT NULL DEFAULT '{}',"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (project_id, version_id, kind, key)"
+    ");"
+    /* (project, version, kind) lookups use the UNIQUE index above; these serve the rest */
+    "CREATE INDEX artifacts_debug_id ON artifacts (project_id, debug_id, kind, created_at, id)"
+    "  WHERE debug_id IS NOT NULL;"
+    "CREATE INDEX artifacts_kind_key ON artifacts (project_id, kind, key);"
+    "CREATE INDEX artifacts_version ON artifacts (version_id);"
+    "CREATE INDEX artifacts_blob ON artifacts (blob);",
+};
+
+#define UV_STORE_SCHEMA_LATEST ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* ---- helpers shared with blob.c, cache.c, index.c ------------------------------------ */
+
+int uv_store__sql_code(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+        return 0;
+    case SQLITE_NOMEM:
+        return UV_ENOMEM;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return UV_ECORRUPT;
+    case SQLITE_TOOBIG:
+        return UV_ETOOBIG;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+        return UV_EINVALID;
+    default:
+        return UV_EIO;
+    }
+}
+
+int uv_store__sql_error(uv_store *store, int rc, const char *what)
+{
+    const char *msg = store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc);
+    return uv_error_set(uv_store__sql_code(rc), UV_LIB_SQL, rc, "store %s: %s: %s", store->dir,
+                        what, msg);
+}
+
+char *uv_store__join(const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = c ? strlen(c) : 0;
+    char *p = malloc(la + lb + lc + 3);
+    if (!p) {
+        uv_error_set(UV_ENOMEM, UV_LIB_OS, ENOMEM, "out of memory joining path %s/%s", a, b);
+        return NULL;
+    }
+    memcpy(p, a, la);
+    p[la] = '/';
+    memcpy(p + la + 1, b, lb + 1);
+    if (c) {
+        p[la + 1 + lb] = '/';
+        memcpy(p + la + 2 + lb, c, lc + 1);
+    }
+    return p;
+}
+
+int uv_store__mkdir(const char *path, mode_t mode)
+{
+    if (mkdir(path, mode) == 0) return 0;
+    int err = errno;
+    struct stat st;
+    if (err == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+    if (err == EEXIST)
+        return uv_error_set(UV_EIO, UV_LIB_OS, ENOTDIR, "%s: exists and is not a directory", path);
+    return uv_error_set(UV_EIO, UV_LIB_OS, err, "%s: cannot create directory: %s", path,
+                        strerror(err));
+}
+
+/* mkdir -p: creates every missing component of path. */
+static int mkdir_parents(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy) return uv_error_set(UV_ENOMEM, UV_LIB_OS, ENOMEM, "out of memory");
+    int rc = 0;
+    for (char *p = copy + 1; *p && rc == 0; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        rc = uv_store__mkdir(copy, 0755);
+        *p = '/';
+    }
+    if (rc == 0) rc = uv_store__mkdir(copy, 0755);
+    free(copy);
+    return rc;
+}
+
+int uv_store__fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return uv_error_set(UV_EIO, UV_LIB_OS, errno, "%s: cannot open directory: %s", path,
+                            strerror(errno));
+    int rc = 0;
+    if (fsync(fd) != 0 && errno != EINVAL) /* EINVAL: the filesystem cannot sync dirs */
+        rc = uv_error_set(UV_EIO, UV_LIB_OS, errno, "%s: fsync: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+int uv_store__temp_create(const char *dir, char **out_path)
+{
+    static atomic_uint counter;
+    *out_path = NULL;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        char name[96];
+        snprintf(name, sizeof name, "tmp-%ld-%u-%ld", (long)getpid(), atomic_fetch_add(&counter, 1),
+                 (long)ts.tv_nsec);
+        char *path = uv_store__join(dir, name, NULL);
+        if (!path) return UV_ENOMEM;
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            *out_path = path;
+            return fd;
+        }
+        int err = errno;
+        if (err != EEXIST) {
+            uv_error_set(UV_EIO, UV_LIB_OS, err, "%s: cannot create: %s", path, strerror(err));
+            free(path);
+            return UV_EIO;
+        }
+        free(path);
+    }
+    return uv_error_set(UV_EIO, UV_LIB_OS, EEXIST, "%s: cannot find a free temp file name", dir);
+}
+
+int uv_store__write_all(int fd, const void *data, size_t len, const char *path)
+{
+    const uint8_t *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return uv_error_set(UV_EIO, UV_LIB_OS, errno, "%s: write: %s", path, strerror(errno));
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+void uv_store__remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    time_t cutoff = time(NULL) - UV_STORE_STALE_TEMP_SECONDS;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "tmp-", 4) != 0) continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (S_ISREG(st.st_mode) && st.st_mtime < cutoff) unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+bool uv_store__valid_hex(const char *hex)
+{
+    if (!hex) return false;
+    for (int i = 0; i < 64; i++) {
+        char c = hex[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return hex[64] == '\0';
+}
+
+/* ---- open / migrate / close ---------------------------------------------------------- */
+
+static int exec_sql(uv_store *store, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : uv_store__sql_error(store, rc, what);
+}
+
+/* Runs a single-value PRAGMA query ("PRAGMA user_version") into *out. */
+static int pragma_int(uv_store *store, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int64(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    if (rc != SQLITE_OK) rc = uv_store__sql_error(store, rc, sql);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int set_journal_wal(uv_store *store)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(store->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = uv_store__sql_error(store, rc, "setting WAL journal mode");
+    } else {
+        const char *mode = (const char *)sqlite3_column_text(st, 0);
+        rc = 0;
+        if (!mode || strcmp(mode, "wal") != 0)
+            rc = uv_error_set(UV_EUNSUPPORTED, UV_LIB_SQL, 0,
+                              "store %s: the filesystem does not support WAL mode (journal "
+                              "mode is %s)",
+                              store->dir, mode ? mode : "unknown");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Applies migrations[from..] each in its own IMMEDIATE transaction, re-reading the version
+ * under the write lock so two processes opening a new store at once do not both migrate. */
+static int migrate(uv_store *store)
+{
+    for (;;) {
+        int rc = exec_sql(store, "BEGIN IMMEDIATE", "starting schema migration");
+        if (rc) return rc;
+        int64_t version = 0;
+        rc = pragma_int(store, "PRAGMA user_version", &version);
+        if (rc == 0 && version >= UV_STORE_SCHEMA_LATEST) {
+            store->schema_version = (int)version;
+            return exec_sql(store, "COMMIT", "finishing schema migration");
+        }
+        char what[96];
+        snprintf(what, sizeof what, "migrating to schema version %" PRId64, version + 1);
+        if (rc == 0) rc = exec_sql(store, migrations[version], what);
+        if (rc == 0 && version == 0) {
+            char sql[64];
+            snprintf(sql, sizeof sql, "PRAGMA application_id=%d", UV_STORE_APPLICATION_ID);
+            rc = exec_sql(store, sql, what);
+        }
+        if (rc == 0) {
+            char sql[64];
+            snprintf(sql, sizeof sql, "PRAGMA user_version=%" PRId64, version + 1);
+            rc = exec_sql(store, sql, what);
+        }
+        if (rc == 0) rc = exec_sql(store, "COMMIT", what);
+        if (rc) {
+            sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+}
+
+/* Checks the database is ours and of a schema we know, migrating it when writable. */
+static int check_schema(uv_store *store)
+{
+    int64_t version = 0, app_id = 0;
+    int rc = pragma_int(store, "PRAGMA application_id", &app_id);
+    if (rc == 0) rc = pragma_int(store, "PRAGMA user_version", &version);
+    if (rc) return rc;
+    if (app_id != 0 && app_id != UV_STORE_APPLICATION_ID)
+        return uv_error_set(UV_EUNSUPPORTED, UV_LIB_NONE, 0,
+                            "store %s: unravel.db belongs to another program (application_id "
+                            "0x%" PRIx64 ")",
+                            store->dir, (uint64_t)app_id);
+    if (version < 0 || version > UV_STORE_SCHEMA_LATEST)
+        return uv_error_set(UV_EUNSUPPORTED, UV_LIB_NONE, 0,
+                            "store %s has schema version %" PRId64 ", this unravel knows up to %d",
+                            store->dir, version, UV_STORE_SCHEMA_LATEST);
+    store->schema_version = (int)version;
+    if (version == UV_STORE_SCHEMA_LATEST) return 0;
+    if (store->flags & UV_STORE_READONLY)
+        return uv_error_set(UV_EUNSUPPORTED, UV_LIB_NONE, 0,
+                            "store %s has schema version %" PRId64
+                            " and needs migrating to %d: open it once read-write",
+                            store->dir, version, UV_STORE_SCHEMA_LATEST);
+    return migrate(store);
+}
+
+static int open_db(uv_store *store, const char *db_path)
+{
+    int oflags = SQLITE_OPEN_NOMUTEX;
+    if (store->flags & UV_STORE_READONLY)
+        oflags |= SQLITE_OPEN_READONLY;
+    else
+        oflags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(db_path, &store->db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        rc = uv_store__sql_error(store, rc, "opening unravel.db");
+        sqlite3_close(store->db);
+        store->db = NULL;
+        return rc;
+    }
+    sqlite3_extended_result_codes(store->db, 1);
+    sqlite3_busy_timeout(store->db, UV_STORE_BUSY_TIMEOUT_MS);
+    if (!(store->flags & UV_STORE_READONLY)) {
+        rc = set_journal_wal(store);
+        if (rc) return rc;
+    }
+    /* FULL: every commit fsyncs the WAL, so an acknowledged write survives power loss. */
+    rc = exec_sql(store, "PRAGMA synchronous=FULL", "setting synchronous=FULL");
+    if (rc == 0) rc = exec_sql(store, "PRAGMA foreign_keys=ON", "enabling foreign keys");
+    if (rc == 0) rc = check_schema(store);
+    return rc;
+}
+
+int uv_store_open(uv_store **out, const char *dir, int flags)
+{
+    *out = NULL;
+    if (!dir || !*dir) return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "store: empty directory");
+    if ((flags & UV_STORE_CREATE) && (flags & UV_STORE_READONLY))
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                            "store %s: cannot both create and open read-only", dir);
+    uv_store *store = calloc(1, sizeof *store);
+    if (!store) return uv_error_set(UV_ENOMEM, UV_LIB_OS, ENOMEM, "out of memory");
+    store->flags = flags;
+    store->dir = strdup(dir);
+    store->blobs_dir = uv_store__join(dir, "blobs", NULL);
+    store->cache_dir = uv_store__join(dir, "cache", NULL);
+    char *db_path = uv_store__join(dir, "unravel.db", NULL);
+    int rc = 0;
+    if (!store->dir || !store->blobs_dir || !store->cache_dir || !db_path) {
+        rc = uv_error_set(UV_ENOMEM, UV_LIB_OS, ENOMEM, "out of memory");
+        goto fail;
+    }
+
+    struct stat st;
+    bool created_dir = false;
+    if (stat(dir, &st) != 0) {
+        if (errno != ENOENT) {
+            rc = uv_error_set(UV_EIO, UV_LIB_OS, errno, "store %s: %s", dir, strerror(errno));
+            goto fail;
+        }
+        if (!(flags & UV_STORE_CREATE)) {
+            rc = uv_error_set(UV_ENOTFOUND, UV_LIB_OS, ENOENT, "store %s does not exist", dir);
+            goto fail;
+        }
+        rc = mkdir_parents(dir);
+        if (rc) goto fail;
+        created_dir = true;
+    } else if (!S_ISDIR(st.st_mode)) {
+        rc = uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "store %s is not a directory", dir);
+        goto fail;
+    }
+    bool db_exists = stat(db_path, &st) == 0;
+    if (!db_exists && !(flags & UV_STORE_CREATE)) {
+        rc = uv_error_set(UV_ENOTFOUND, UV_LIB_NONE, 0,
+                          "store %s does not exist (the directory has no unravel.db)", dir);
+        goto fail;
+    }
+    if (!(flags & UV_STORE_READONLY)) {
+        rc = uv_store__mkdir(store->blobs_dir, 0755);
+        if (rc == 0) rc = uv_store__mkdir(store->cache_dir, 0755);
+        if (rc) goto fail;
+    }
+    rc = open_db(store, db_path);
+    if (rc) goto fail;
+    rc = uv_store__cache_init(store);
+    if (rc) goto fail;
+    if (!db_exists) {
+        /* make the new directory entries durable, like every later write */
+        rc = uv_store__fsync_dir(dir);
+        if (rc == 0 && created_dir) {
+            char *parent = strdup(dir);
+            if (parent) {
+                char *slash = strrchr(parent, '/');
+                if (slash == parent)
+                    slash[1] = '\0';
+                else if (slash)
+                    *slash = '\0';
+                else
+                    strcpy(parent, ".");
+                rc = uv_store__fsync_dir(parent);
+                free(parent);
+            }
+        }
+        if (rc) goto fail;
+    }
+    if (!(flags & UV_STORE_READONLY)) {
+        uv_store__remove_stale_temps(store->blobs_dir);
+        uv_store__remove_stale_temps(store->cache_dir);
+    }
+    free(db_path);
+    *out = store;
+    return 0;
+fail:
+    free(db_path);
+    uv_store_close(store);
+    return rc;
+}
+
+void uv_store_close(uv_store *store)
+{
+    if (!store) return;
+    uv_store__stmts_free(store);
+    if (store->db) {
+        if (store->in_tx) sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close_v2(store->db);
+    }
+    free(store->dir);
+    free(store->blobs_dir);
+    free(store->cache_dir);
+    free(store);
+}
+
+const char *uv_store_dir(const uv_store *store)
+{
+    return store->dir;
+}
+
+int uv_store_schema_version(const uv_store *store)
+{
+    return store->schema_version;
+}
