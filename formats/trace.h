@@ -5,7 +5,9 @@
  *
  * Column conventions, as each source prints them (documented in docs/trace-formats.md):
  *   V8 text, Firefox/Safari text: 1-based line, 1-based column.
- *   Rollbar `lineno`/`colno`: 1-based line, 1-based column (rollbar.js copies V8's numbers).
+ *   Rollbar `lineno`/`colno`: 1-based line, 1-based column (rollbar.js copies V8's numbers),
+ *     except from rollbar.js's Node notifier (`data.notifier.name` "node_rollbar"), whose
+ *     colno is V8's column minus one, i.e. 0-based.
  *   Raygun `lineNumber`/`columnNumber`: 1-based line, 1-based column; raygun4node sends none.
  * The model stores 0-based line and column (source-map units) plus has_line/has_column. */
 #ifndef UV_TRACE_H

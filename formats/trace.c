@@ -1,0 +1,1091 @@
+/* Stack traces as they arrive, read into one model (formats/trace.h).
+ *
+ * Three inputs:
+ *  - Rollbar item payload (JSON): data.body.trace | trace_chain | message. Rollbar lists
+ *    frames oldest first ("most recent call last"); we reverse them so the throwing frame
+ *    comes first. Columns are 1-based except from rollbar.js's Node notifier
+ *    (data.notifier.name "node_rollbar"), which sends V8's column minus one.
+ *  - Raygun entry (JSON): details.error with stackTrace (innermost first) and a chain of
+ *    innerError / innerErrors. Keys are matched case-insensitively at every level because
+ *    raygun4node sends camelCase and raygun4js PascalCase.
+ *  - Text: V8/Node (`    at fn (url:line:col)`) and Firefox/Safari (`fn@url:line:col`) frame
+ *    lines, grouped into one exception per run of frames, each named by the nearest
+ *    `Name: message` line before it. Every input line is kept so output can echo it.
+ *
+ * Every string and array of the model lives in one arena; JSON strings are borrowed from
+ * the jansson tree, which the trace owns. docs/trace-formats.md is the user-facing page. */
+#include "formats/trace.h"
+
+#include "formats/arena.h"
+#include "formats/error.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Ceilings. 64 MiB is far above any real trace or payload and bounds what one call parses. */
+#define TRACE_MAX_INPUT ((size_t)64 << 20)
+/* V8 keeps 10 frames by default and Error.stackTraceLimit rarely goes past a few thousand;
+ * 100,000 frames per exception and 1,000 exceptions leave room for any real trace while
+ * bounding the model's memory. */
+#define TRACE_MAX_FRAMES 100000u
+#define TRACE_MAX_EXCEPTIONS 1000u
+/* Text input keeps a pointer per line: 4 Mi lines is 32 MiB of pointers, far more lines
+ * than any trace (a 64 MiB input would need 16-byte lines on average to hit it). */
+#define TRACE_MAX_LINES ((size_t)4 << 20)
+/* Positions are stored 0-based in uint32 but callers compare them with int32 source-map
+ * units: a 0-based line or column must be below 2^31, otherwise the frame has no position. */
+#define TRACE_MAX_POSITION ((uint64_t)1 << 31)
+/* Raygun innerError chains are a few deep; 64 stops hostile nesting early. */
+#define RAYGUN_MAX_DEPTH 64
+/* `eval at f (eval at g (…))` nests once per eval level; real traces have one or two. The
+ * bound keeps a hostile line from costing more than a few passes over it. */
+#define EVAL_MAX_DEPTH 16
+
+typedef struct {
+    uv_trace trace; /* first member: uv_trace_free converts back */
+    uv_arena *arena;
+} trace_box;
+
+static const char empty_string[] = "";
+
+/* ---------------------------------------------------------------------------------------- */
+/* Small view helpers                                                                        */
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static uv_str trim(uv_str s)
+{
+    while (s.len && is_space(s.ptr[0])) {
+        s.ptr++;
+        s.len--;
+    }
+    while (s.len && is_space(s.ptr[s.len - 1]))
+        s.len--;
+    return s;
+}
+
+static uv_str sub(uv_str s, size_t from, size_t to)
+{
+    return (uv_str){s.ptr + from, to - from};
+}
+
+static bool consume_prefix(uv_str *s, const char *prefix)
+{
+    if (!uv_str_starts_with(*s, prefix)) return false;
+    size_t n = strlen(prefix);
+    s->ptr += n;
+    s->len -= n;
+    return true;
+}
+
+static bool ends_with(uv_str s, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return s.len >= n && memcmp(s.ptr + s.len - n, suffix, n) == 0;
+}
+
+/* Index of `needle` in `s` or SIZE_MAX. */
+static size_t find(uv_str s, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n == 0 || s.len < n) return SIZE_MAX;
+    for (size_t i = 0; i + n <= s.len; i++) {
+        if (s.ptr[i] == needle[0] && memcmp(s.ptr + i, needle, n) == 0) return i;
+    }
+    return SIZE_MAX;
+}
+
+/* Decimal digits to a number, saturating just above what any position may hold. */
+static uint64_t parse_digits(uv_str digits)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < digits.len; i++) {
+        v = v * 10 + (uint64_t)(digits.ptr[i] - '0');
+        if (v > ((uint64_t)1 << 40)) return (uint64_t)1 << 40;
+    }
+    return v;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Frame lines                                                                               */
+
+/* A frame as printed: views into the line, 1-based positions (0 = absent). */
+typedef struct {
+    uv_str function;
+    uv_str url;
+    uint64_t line, column;
+    bool has_line, has_column, is_native;
+} line_frame;
+
+static bool is_native_marker(uv_str s)
+{
+    if (uv_str_eq_c(s, "native") || uv_str_eq_c(s, "<anonymous>") ||
+        uv_str_eq_c(s, "[native code]") || uv_str_eq_c(s, "native code") ||
+        uv_str_eq_c(s, "unknown location") || uv_str_eq_c(s, "(unknown)"))
+        return true;
+    /* `at async Promise.all (index 0)` */
+    uv_str rest = s;
+    if (consume_prefix(&rest, "index ") && rest.len) {
+        for (size_t i = 0; i < rest.len; i++)
+            if (!is_digit(rest.ptr[i])) return false;
+        return true;
+    }
+    return false;
+}
+
+/* Splits `url:line:col` or `url:line` at the last one or two `:digits`. The url is whatever
+ * comes before, so ports, query strings and Windows drive letters stay in it. */
+static bool split_position(uv_str loc, line_frame *f)
+{
+    uint64_t numbers[2];
+    int count = 0;
+    uv_str rest = loc;
+    while (count < 2) {
+        size_t end = rest.len, start = end;
+        while (start > 0 && is_digit(rest.ptr[start - 1]))
+            start--;
+        if (start == end || start == 0 || rest.ptr[start - 1] != ':') break;
+        numbers[count++] = parse_digits(sub(rest, start, end));
+        rest.len = start - 1;
+    }
+    if (count == 0 || rest.len == 0) return false;
+    f->url = rest;
+    f->has_line = true;
+    if (count == 2) {
+        f->line = numbers[1];
+        f->column = numbers[0];
+        f->has_column = true;
+    } else {
+        f->line = numbers[0];
+    }
+    return true;
+}
+
+/* Index of the ')' matching the '(' at `open`, or SIZE_MAX. */
+static size_t match_forward(uv_str s, size_t open)
+{
+    size_t depth = 0;
+    for (size_t i = open; i < s.len; i++) {
+        if (s.ptr[i] == '(')
+            depth++;
+        else if (s.ptr[i] == ')' && --depth == 0)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* A V8 location: `url:line:col`, `native`, `<anonymous>`, `index N`, or an eval chain
+ * `eval at f (url:line:col), <anonymous>:l:c` whose innermost parenthesised location is the
+ * real file that called eval (error-stack-parser and Sentry make the same choice). */
+static bool parse_v8_location(uv_str loc, line_frame *f)
+{
+    loc = trim(loc);
+    for (int depth = 0; uv_str_starts_with(loc, "eval at "); depth++) {
+        if (depth == EVAL_MAX_DEPTH) return false;
+        size_t open = find(loc, "(");
+        size_t close = open == SIZE_MAX ? SIZE_MAX : match_forward(loc, open);
+        if (close == SIZE_MAX) {
+            /* `eval at <anonymous>, <anonymous>:1:1`: only the eval'd code's position. */
+            size_t comma = SIZE_MAX;
+            for (size_t i = loc.len; i-- > 0;)
+                if (loc.ptr[i] == ',') {
+                    comma = i;
+                    break;
+                }
+            if (comma == SIZE_MAX) return false;
+            loc = trim(sub(loc, comma + 1, loc.len));
+            break;
+        }
+        loc = trim(sub(loc, open + 1, close));
+    }
+    if (loc.len == 0) return false;
+    if (is_native_marker(loc)) {
+        f->url = loc;
+        f->is_native = true;
+        return true;
+    }
+    if (!split_position(loc, f)) return false;
+    if (uv_str_eq_c(f->url, "<anonymous>") || uv_str_eq_c(f->url, "native")) f->is_native = true;
+    return true;
+}
+
+/* `    at fn (loc)`, `    at loc`, `    at async fn (loc)`, `    at new C (loc)`. */
+static bool parse_v8_line(uv_str line, line_frame *f)
+{
+    uv_str s = trim(line);
+    if (!consume_prefix(&s, "at ") && !consume_prefix(&s, "at\t")) return false;
+    s = trim(s);
+    /* util.inspect ends the last frame with ` {` when properties (a `[cause]`) follow. */
+    if (ends_with(s, " {")) s = trim(sub(s, 0, s.len - 2));
+    if (s.len == 0) return false;
+    if (s.ptr[s.len - 1] == ')') {
+        size_t depth = 0, open = SIZE_MAX;
+        for (size_t i = s.len; i-- > 0;) {
+            if (s.ptr[i] == ')')
+                depth++;
+            else if (s.ptr[i] == '(' && --depth == 0) {
+                open = i;
+                break;
+            }
+        }
+        if (open != SIZE_MAX && (open == 0 || is_space(s.ptr[open - 1]))) {
+            f->function = trim(sub(s, 0, open));
+            return parse_v8_location(sub(s, open + 1, s.len - 1), f);
+        }
+    }
+    /* No parenthesised location: the whole rest is one (`at file:///a.mjs:3:5`). */
+    f->function = (uv_str){s.ptr, 0};
+    consume_prefix(&s, "async ");
+    return parse_v8_location(s, f);
+}
+
+/* `fn@url:line:col`, `@url:line:col`, `fn@url:line`, `fn@[native code]`,
+ * `fn@url line 2 > eval:1:5` (Firefox eval: the calling file's line, no column). */
+static bool parse_gecko_line(uv_str line, line_frame *f)
+{
+    uv_str s = trim(line);
+    if (uv_str_eq_c(s, "[native code]")) {
+        f->function = (uv_str){s.ptr, 0};
+        f->url = s;
+        f->is_native = true;
+        return true;
+    }
+    size_t at = SIZE_MAX;
+    bool quoted = false;
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.ptr[i] == '"')
+            quoted = !quoted;
+        else if (s.ptr[i] == '@' && !quoted) {
+            at = i;
+            break;
+        }
+    }
+    if (at == SIZE_MAX) return false;
+    uv_str function = sub(s, 0, at), loc = trim(sub(s, at + 1, s.len));
+    /* A message line (`Error: mail a@b.c:25`) is not a frame: names never hold ": ". */
+    if (find(function, ": ") != SIZE_MAX) return false;
+    f->function = function;
+    if (uv_str_eq_c(loc, "[native code]")) {
+        f->url = loc;
+        f->is_native = true;
+        return true;
+    }
+    size_t eval = find(loc, " line ");
+    if (eval != SIZE_MAX && eval > 0) {
+        uv_str after = sub(loc, eval + 6, loc.len);
+        size_t digits = 0;
+        while (digits < after.len && is_digit(after.ptr[digits]))
+            digits++;
+        if (digits > 0 && uv_str_starts_with(sub(after, digits, after.len), " > ")) {
+            f->url = sub(loc, 0, eval);
+            f->line = parse_digits(sub(after, 0, digits));
+            f->has_line = true;
+            return true;
+        }
+    }
+    return split_position(loc, f);
+}
+
+static bool parse_line_views(const char *p, size_t n, line_frame *f)
+{
+    memset(f, 0, sizeof *f);
+    uv_str line = {p, n};
+    if (parse_v8_line(line, f)) return true;
+    memset(f, 0, sizeof *f);
+    if (parse_gecko_line(line, f)) return true;
+    memset(f, 0, sizeof *f);
+    return false;
+}
+
+/* 1-based printed positions to the model's 0-based ones; out-of-range values mean no
+ * position at all, a missing or zero column keeps the line. `column_base` is 0 or 1. */
+static void set_position(uv_trace_frame *out, bool has_line, int64_t line, bool has_column,
+                         int64_t column, int64_t column_base)
+{
+    out->has_line = out->has_column = false;
+    out->line = out->column = 0;
+    if (!has_line || line < 1 || (uint64_t)(line - 1) >= TRACE_MAX_POSITION) return;
+    if (has_column && (column < 0 || (column >= column_base &&
+                                      (uint64_t)(column - column_base) >= TRACE_MAX_POSITION)))
+        return;
+    out->has_line = true;
+    out->line = (uint32_t)(line - 1);
+    if (has_column && column >= column_base) {
+        out->has_column = true;
+        out->column = (uint32_t)(column - column_base);
+    }
+}
+
+static int64_t clamp_printed(uint64_t v)
+{
+    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+static void frame_from_views(uv_trace_frame *out, const line_frame *f)
+{
+    set_position(out, f->has_line, clamp_printed(f->line), f->has_column, clamp_printed(f->column),
+                 1);
+    out->is_native = f->is_native;
+    out->json = NULL;
+    out->text_line = 0;
+}
+
+int uv_trace_parse_frame_line(const char *line, size_t len, uv_trace_frame *out, char *scratch,
+                              size_t scratch_len)
+{
+    line_frame f;
+    if (!line || !parse_line_views(line, len, &f)) return UV_ENOTFOUND;
+    size_t need = f.function.len + f.url.len + 2;
+    if (!scratch || scratch_len < need)
+        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0,
+                            "stack frame line: %zu bytes of scratch needed, %zu given", need,
+                            scratch_len);
+    memcpy(scratch, f.function.ptr, f.function.len);
+    scratch[f.function.len] = '\0';
+    char *url = scratch + f.function.len + 1;
+    memcpy(url, f.url.ptr, f.url.len);
+    url[f.url.len] = '\0';
+    frame_from_views(out, &f);
+    out->function = scratch;
+    out->url = url;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Text input                                                                                */
+
+/* `Error: msg`, `TypeError [ERR_X]: msg`, `Uncaught TypeError: msg`, `[cause]: Error: msg`,
+ * `Caused by: Error: msg`, or a lone `SomethingError`. Sets class and the first line of the
+ * message (views into `line`). */
+static bool parse_header_line(uv_str line, uv_str *class_name, uv_str *message)
+{
+    uv_str s = trim(line);
+    for (;;) {
+        if (consume_prefix(&s, "Uncaught (in promise) ") || consume_prefix(&s, "Uncaught ") ||
+            consume_prefix(&s, "[cause]: ") || consume_prefix(&s, "Caused by: ")) {
+            s = trim(s);
+            continue;
+        }
+        break;
+    }
+    size_t i = 0;
+    if (i >= s.len ||
+        !(s.ptr[i] == '_' || s.ptr[i] == '$' || (s.ptr[i] >= 'A' && s.ptr[i] <= 'Z') ||
+          (s.ptr[i] >= 'a' && s.ptr[i] <= 'z')))
+        return false;
+    while (i < s.len &&
+           (s.ptr[i] == '_' || s.ptr[i] == '$' || s.ptr[i] == '.' || is_digit(s.ptr[i]) ||
+            (s.ptr[i] >= 'A' && s.ptr[i] <= 'Z') || (s.ptr[i] >= 'a' && s.ptr[i] <= 'z')))
+        i++;
+    uv_str name = sub(s, 0, i);
+    /* Node's ` [ERR_CODE]` after the name. */
+    if (i + 1 < s.len && s.ptr[i] == ' ' && s.ptr[i + 1] == '[') {
+        size_t close = i + 2;
+        while (close < s.len && s.ptr[close] != ']' && s.ptr[close] != ' ')
+            close++;
+        if (close < s.len && s.ptr[close] == ']') i = close + 1;
+    }
+    if (i == s.len) {
+        if (!ends_with(name, "Error") && !ends_with(name, "Exception")) return false;
+        *class_name = sub(s, 0, i);
+        *message = (uv_str){s.ptr + i, 0};
+        return true;
+    }
+    if (s.ptr[i] != ':' || (i + 1 < s.len && s.ptr[i + 1] != ' ')) return false;
+    *class_name = sub(s, 0, i);
+    *message = trim(sub(s, i + 1, s.len));
+    return true;
+}
+
+typedef struct {
+    size_t header_line; /* SIZE_MAX when no header line */
+    size_t first_frame_line, last_frame_line;
+    size_t frame_count;
+} text_run;
+
+static bool is_blank(const char *line)
+{
+    for (; *line; line++)
+        if (!is_space(*line)) return false;
+    return true;
+}
+
+/* Joins the header's message with the lines between it and the first frame (V8 prints
+ * multi-line messages that way), dropping trailing blank lines. */
+static const char *header_message(uv_arena *arena, char **lines, const text_run *run, uv_str first)
+{
+    size_t end = run->first_frame_line;
+    while (end > run->header_line + 1 && is_blank(lines[end - 1]))
+        end--;
+    size_t total = first.len;
+    for (size_t i = run->header_line + 1; i < end; i++)
+        total += 1 + strlen(lines[i]);
+    char *out = uv_arena_alloc(arena, total + 1);
+    if (!out) return NULL;
+    memcpy(out, first.ptr, first.len);
+    size_t at = first.len;
+    for (size_t i = run->header_line + 1; i < end; i++) {
+        out[at++] = '\n';
+        size_t n = strlen(lines[i]);
+        memcpy(out + at, lines[i], n);
+        at += n;
+    }
+    out[at] = '\0';
+    return out;
+}
+
+static int parse_text(trace_box *box, const char *buf, size_t len)
+{
+    uv_trace *t = &box->trace;
+    uv_arena *arena = box->arena;
+    t->kind = UV_TRACE_TEXT;
+
+    const char *nul = memchr(buf, '\0', len);
+    if (nul)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                            "text input: NUL byte at offset %zu (binary data, not a stack trace)",
+                            (size_t)(nul - buf));
+
+    size_t line_count = 0;
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == '\n') line_count++;
+    if (len > 0 && buf[len - 1] != '\n') line_count++;
+    if (line_count > TRACE_MAX_LINES)
+        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0,
+                            "text input: %zu lines, more than the %zu accepted", line_count,
+                            TRACE_MAX_LINES);
+
+    char *copy = uv_arena_alloc(arena, len + 1);
+    char **lines = uv_arena_calloc(arena, line_count ? line_count : 1, sizeof *lines);
+    size_t *lengths = malloc((line_count ? line_count : 1) * sizeof *lengths);
+    if (!copy || !lines || !lengths) {
+        free(lengths);
+        return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "text input: out of memory");
+    }
+    memcpy(copy, buf, len);
+    copy[len] = '\0';
+    size_t n = 0, start = 0;
+    for (size_t i = 0; i <= len && n < line_count; i++) {
+        if (i == len || copy[i] == '\n') {
+            size_t end = i;
+            if (end > start && copy[end - 1] == '\r') end--;
+            copy[end] = '\0';
+            lines[n] = copy + start;
+            lengths[n] = end - start;
+            n++;
+            start = i + 1;
+        }
+    }
+    t->text_lines = (const char **)lines;
+    t->text_line_count = line_count;
+
+    /* Pass 1: group frame lines into runs. A new run starts at a frame that follows a header
+     * line or a blank line (or that is the first); other lines between frames (Node's
+     * `... 3 lines matching cause stack trace ...`, `{`) stay inside the run. */
+    text_run *runs = calloc(TRACE_MAX_EXCEPTIONS, sizeof *runs);
+    if (!runs) {
+        free(lengths);
+        return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "text input: out of memory");
+    }
+    size_t run_count = 0, header = SIZE_MAX;
+    bool split = true;
+    int rc = 0;
+    for (size_t i = 0; i < line_count; i++) {
+        line_frame f;
+        uv_str cls, msg;
+        if (parse_line_views(lines[i], lengths[i], &f)) {
+            text_run *run = run_count ? &runs[run_count - 1] : NULL;
+            if (split || !run) {
+                if (run_count == TRACE_MAX_EXCEPTIONS) {
+                    rc = uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0,
+                                      "text input: more than %u stack traces (line %zu)",
+                                      TRACE_MAX_EXCEPTIONS, i + 1);
+                    goto done;
+                }
+                run = &runs[run_count++];
+                run->header_line = header;
+                run->first_frame_line = i;
+            }
+            if (run->frame_count == TRACE_MAX_FRAMES) {
+                rc = uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0,
+                                  "text input: the stack trace starting at line %zu has more "
+                                  "than %u frames",
+                                  run->first_frame_line + 1, TRACE_MAX_FRAMES);
+                goto done;
+            }
+            run->frame_count++;
+            run->last_frame_line = i;
+            split = false;
+            header = SIZE_MAX;
+        } else if (parse_header_line((uv_str){lines[i], lengths[i]}, &cls, &msg)) {
+            header = i;
+            split = true;
+        } else if (is_blank(lines[i])) {
+            split = true;
+        }
+    }
+    if (run_count == 0) {
+        rc = uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "no stack frames found in input");
+        goto done;
+    }
+
+    /* Pass 2: fill the model. */
+    t->exceptions = uv_arena_calloc(arena, run_count, sizeof *t->exceptions);
+    if (!t->exceptions) goto oom;
+    t->exception_count = run_count;
+    for (size_t r = 0; r < run_count; r++) {
+        const text_run *run = &runs[r];
+        uv_trace_exception *e = &t->exceptions[r];
+        e->exception_class = empty_string;
+        e->message = empty_string;
+        e->text_line = run->first_frame_line;
+        if (run->header_line != SIZE_MAX) {
+            uv_str cls, msg;
+            size_t h = run->header_line;
+            parse_header_line((uv_str){lines[h], lengths[h]}, &cls, &msg);
+            e->exception_class = uv_arena_strndup(arena, cls.ptr, cls.len);
+            e->message = header_message(arena, lines, run, msg);
+            if (!e->exception_class || !e->message) goto oom;
+            e->text_line = h;
+        }
+        e->frames = uv_arena_calloc(arena, run->frame_count, sizeof *e->frames);
+        if (!e->frames) goto oom;
+        for (size_t i = run->first_frame_line; i <= run->last_frame_line; i++) {
+            if (e->frame_count == run->frame_count) break;
+            char *scratch = uv_arena_alloc(arena, lengths[i] + 2);
+            if (!scratch) goto oom;
+            uv_trace_frame *frame = &e->frames[e->frame_count];
+            if (uv_trace_parse_frame_line(lines[i], lengths[i], frame, scratch, lengths[i] + 2) !=
+                0)
+                continue;
+            frame->text_line = i;
+            e->frame_count++;
+        }
+    }
+    goto done;
+oom:
+    rc = uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "text input: out of memory");
+done:
+    free(runs);
+    free(lengths);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* JSON helpers                                                                              */
+
+typedef struct {
+    const char *what; /* "rollbar payload" or "raygun entry" */
+} json_ctx;
+
+/* Optional string: NULL when missing or null, error when another type. */
+static int get_string(const json_ctx *ctx, json_t *value, const char *path, const char **out)
+{
+    *out = NULL;
+    if (!value || json_is_null(value)) return 0;
+    if (!json_is_string(value))
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s: expected a string", ctx->what,
+                            path);
+    *out = json_string_value(value);
+    return 0;
+}
+
+/* Optional integer: *present false when missing or null. */
+static int get_integer(const json_ctx *ctx, json_t *value, const char *path, bool *present,
+                       int64_t *out)
+{
+    *present = false;
+    *out = 0;
+    if (!value || json_is_null(value)) return 0;
+    if (json_is_integer(value)) {
+        *present = true;
+        *out = (int64_t)json_integer_value(value);
+        return 0;
+    }
+    return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s: expected an integer", ctx->what,
+                        path);
+}
+
+/* Optional object: NULL when missing or null, error when another type. */
+static int get_object(const json_ctx *ctx, json_t *value, const char *path, json_t **out)
+{
+    *out = NULL;
+    if (!value || json_is_null(value)) return 0;
+    if (!json_is_object(value))
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an object", ctx->what,
+                            path);
+    *out = value;
+    return 0;
+}
+
+static int get_array(const json_ctx *ctx, json_t *value, const char *path, json_t **out)
+{
+    *out = NULL;
+    if (!value || json_is_null(value)) return 0;
+    if (!json_is_array(value))
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an array", ctx->what, path);
+    *out = value;
+    return 0;
+}
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : empty_string;
+}
+
+/* A frame whose url is empty or a placeholder and which has no line is native. */
+static bool json_frame_is_native(const uv_trace_frame *f)
+{
+    uv_str url = uv_str_c(f->url);
+    return is_native_marker(url) || (url.len == 0 && !f->has_line);
+}
+
+static int check_frame_count(const json_ctx *ctx, const char *path, size_t count)
+{
+    if (count > TRACE_MAX_FRAMES)
+        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "%s: %s has %zu frames, more than %u",
+                            ctx->what, path, count, TRACE_MAX_FRAMES);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Rollbar                                                                                   */
+
+static int rollbar_trace(const json_ctx *ctx, uv_arena *arena, json_t *trace, const char *path,
+                         int64_t column_base, uv_trace_exception *e)
+{
+    char p[256];
+    if (!json_is_object(trace))
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an object", ctx->what,
+                            path);
+    e->json = trace;
+    e->exception_class = empty_string;
+    e->message = empty_string;
+    json_t *exception, *frames;
+    const char *cls, *message, *description;
+    int rc;
+    snprintf(p, sizeof p, "%s.exception", path);
+    if ((rc = get_object(ctx, json_object_get(trace, "exception"), p, &exception))) return rc;
+    if (exception) {
+        snprintf(p, sizeof p, "%s.exception.class", path);
+        if ((rc = get_string(ctx, json_object_get(exception, "class"), p, &cls))) return rc;
+        snprintf(p, sizeof p, "%s.exception.message", path);
+        if ((rc = get_string(ctx, json_object_get(exception, "message"), p, &message))) return rc;
+        snprintf(p, sizeof p, "%s.exception.description", path);
+        if ((rc = get_string(ctx, json_object_get(exception, "description"), p, &description)))
+            return rc;
+        e->exception_class = or_empty(cls);
+        e->message = or_empty(message ? message : description);
+    }
+    snprintf(p, sizeof p, "%s.frames", path);
+    if ((rc = get_array(ctx, json_object_get(trace, "frames"), p, &frames))) return rc;
+    if (!frames) return 0;
+    size_t count = json_array_size(frames);
+    if ((rc = check_frame_count(ctx, p, count))) return rc;
+    e->frames = uv_arena_calloc(arena, count ? count : 1, sizeof *e->frames);
+    if (!e->frames) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
+    e->frame_count = count;
+    for (size_t i = 0; i < count; i++) {
+        json_t *frame = json_array_get(frames, i);
+        /* Rollbar lists the most recent call last; the model wants it first. */
+        uv_trace_frame *out = &e->frames[count - 1 - i];
+        if (!json_is_object(frame))
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                                "%s: %s.frames[%zu]: expected an object", ctx->what, path, i);
+        const char *filename, *method;
+        bool has_line, has_column;
+        int64_t line, column;
+        snprintf(p, sizeof p, "%s.frames[%zu].filename", path, i);
+        if ((rc = get_string(ctx, json_object_get(frame, "filename"), p, &filename))) return rc;
+        snprintf(p, sizeof p, "%s.frames[%zu].method", path, i);
+        if ((rc = get_string(ctx, json_object_get(frame, "method"), p, &method))) return rc;
+        snprintf(p, sizeof p, "%s.frames[%zu].lineno", path, i);
+        if ((rc = get_integer(ctx, json_object_get(frame, "lineno"), p, &has_line, &line)))
+            return rc;
+        snprintf(p, sizeof p, "%s.frames[%zu].colno", path, i);
+        if ((rc = get_integer(ctx, json_object_get(frame, "colno"), p, &has_column, &column)))
+            return rc;
+        out->function = or_empty(method);
+        out->url = or_empty(filename);
+        set_position(out, has_line, line, has_column, column, column_base);
+        out->json = frame;
+        out->is_native = json_frame_is_native(out);
+    }
+    return 0;
+}
+
+/* A version string: a string as given, or an integer in decimal (Rollbar accepts "45"). */
+static int version_value(const json_ctx *ctx, uv_arena *arena, json_t *value, const char *path,
+                         const char **out)
+{
+    *out = NULL;
+    if (!value || json_is_null(value)) return 0;
+    if (json_is_integer(value)) {
+        char digits[32];
+        int n = snprintf(digits, sizeof digits, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+        *out = uv_arena_strndup(arena, digits, (size_t)n);
+        if (!*out) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
+        return 0;
+    }
+    int rc = get_string(ctx, value, path, out);
+    if (!rc && *out && !**out) *out = NULL;
+    return rc;
+}
+
+static int parse_rollbar(trace_box *box, json_t *root)
+{
+    const json_ctx ctx = {"rollbar payload"};
+    uv_trace *t = &box->trace;
+    uv_arena *arena = box->arena;
+    t->kind = UV_TRACE_ROLLBAR;
+    json_t *data, *body, *notifier, *client, *javascript, *server;
+    int rc;
+    if ((rc = get_object(&ctx, json_object_get(root, "data"), "data", &data))) return rc;
+    if (!data) return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "rollbar payload: data is missing");
+    if ((rc = get_object(&ctx, json_object_get(data, "body"), "data.body", &body))) return rc;
+    if (!body)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "rollbar payload: data.body is missing");
+
+    /* Version: data.code_version, else client.javascript.code_version, else the server's
+     * code_version or its deprecated sha (Rollbar's item API, "code_version"). */
+    const char *version = NULL;
+    if ((rc = version_value(&ctx, arena, json_object_get(data, "code_version"), "data.code_version",
+                            &version)))
+        return rc;
+    if ((rc = get_object(&ctx, json_object_get(data, "client"), "data.client", &client))) return rc;
+    javascript = NULL;
+    if (client && (rc = get_object(&ctx, json_object_get(client, "javascript"),
+                                   "data.client.javascript", &javascript)))
+        return rc;
+    if (!version && javascript &&
+        (rc = version_value(&ctx, arena, json_object_get(javascript, "code_version"),
+                            "data.client.javascript.code_version", &version)))
+        return rc;
+    if ((rc = get_object(&ctx, json_object_get(data, "server"), "data.server", &server))) return rc;
+    if (!version && server &&
+        (rc = version_value(&ctx, arena, json_object_get(server, "code_version"),
+                            "data.server.code_version", &version)))
+        return rc;
+    if (!version && server &&
+        (rc = version_value(&ctx, arena, json_object_get(server, "sha"), "data.server.sha",
+                            &version)))
+        return rc;
+    t->version = version;
+    if ((rc = get_string(&ctx, json_object_get(data, "platform"), "data.platform", &t->platform)))
+        return rc;
+
+    /* rollbar.js's Node notifier sends colno = V8 column - 1 (src/server/parser.js); every
+     * other sender copies the 1-based column it was given. */
+    int64_t column_base = 1;
+    const char *notifier_name = NULL;
+    if ((rc = get_object(&ctx, json_object_get(data, "notifier"), "data.notifier", &notifier)))
+        return rc;
+    if (notifier && (rc = get_string(&ctx, json_object_get(notifier, "name"), "data.notifier.name",
+                                     &notifier_name)))
+        return rc;
+    if (notifier_name && strcmp(notifier_name, "node_rollbar") == 0) column_base = 0;
+
+    json_t *trace = json_object_get(body, "trace");
+    json_t *chain = json_object_get(body, "trace_chain");
+    json_t *message = json_object_get(body, "message");
+    if (trace && !json_is_null(trace)) {
+        t->exceptions = uv_arena_calloc(arena, 1, sizeof *t->exceptions);
+        if (!t->exceptions)
+            return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "rollbar payload: out of memory");
+        t->exception_count = 1;
+        return rollbar_trace(&ctx, arena, trace, "data.body.trace", column_base, t->exceptions);
+    }
+    if (chain && !json_is_null(chain)) {
+        if (!json_is_array(chain))
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                                "rollbar payload: data.body.trace_chain is not an array");
+        size_t count = json_array_size(chain);
+        if (count == 0)
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                                "rollbar payload: data.body.trace_chain is empty");
+        if (count > TRACE_MAX_EXCEPTIONS)
+            return uv_error_set(
+                UV_ETOOBIG, UV_LIB_NONE, 0,
+                "rollbar payload: data.body.trace_chain has %zu traces, more than %u", count,
+                TRACE_MAX_EXCEPTIONS);
+        t->exceptions = uv_arena_calloc(arena, count, sizeof *t->exceptions);
+        if (!t->exceptions)
+            return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "rollbar payload: out of memory");
+        t->exception_count = count;
+        for (size_t i = 0; i < count; i++) {
+            char path[64];
+            snprintf(path, sizeof path, "data.body.trace_chain[%zu]", i);
+            if ((rc = rollbar_trace(&ctx, arena, json_array_get(chain, i), path, column_base,
+                                    &t->exceptions[i])))
+                return rc;
+        }
+        return 0;
+    }
+    if (message && !json_is_null(message)) {
+        if (!json_is_object(message))
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                                "rollbar payload: data.body.message is not an object");
+        const char *text;
+        if ((rc = get_string(&ctx, json_object_get(message, "body"), "data.body.message.body",
+                             &text)))
+            return rc;
+        t->exceptions = uv_arena_calloc(arena, 1, sizeof *t->exceptions);
+        if (!t->exceptions)
+            return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "rollbar payload: out of memory");
+        t->exception_count = 1;
+        t->exceptions[0].exception_class = empty_string;
+        t->exceptions[0].message = or_empty(text);
+        t->exceptions[0].json = message;
+        return 0;
+    }
+    if (json_object_get(body, "crash_report"))
+        return uv_error_set(UV_EUNSUPPORTED, UV_LIB_NONE, 0,
+                            "rollbar payload: data.body.crash_report (iOS crash reports) is not "
+                            "supported");
+    return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                        "rollbar payload: data.body has none of trace, trace_chain, message");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Raygun                                                                                    */
+
+/* Member by case-insensitive key: the exact spelling first, else the first match. */
+static json_t *get_ci(json_t *object, const char *key)
+{
+    if (!json_is_object(object)) return NULL;
+    json_t *value = json_object_get(object, key);
+    if (value) return value;
+    const char *k;
+    json_object_foreach(object, k, value)
+    {
+        if (strcasecmp(k, key) == 0) return value;
+    }
+    return NULL;
+}
+
+typedef struct {
+    json_t *error;
+    char *path;
+} raygun_node;
+
+typedef struct {
+    raygun_node *nodes;
+    size_t count;
+    uv_arena *arena;
+} raygun_walk;
+
+/* Collects the error and its inner errors depth-first: error, innerError (recursively),
+ * then each of innerErrors (recursively). */
+static int raygun_collect(const json_ctx *ctx, raygun_walk *w, json_t *error, const char *path,
+                          int depth)
+{
+    if (!json_is_object(error))
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an object", ctx->what,
+                            path);
+    if (depth > RAYGUN_MAX_DEPTH)
+        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0,
+                            "%s: inner errors nested deeper than %d levels", ctx->what,
+                            RAYGUN_MAX_DEPTH);
+    if (w->count == TRACE_MAX_EXCEPTIONS)
+        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "%s: more than %u errors in the chain",
+                            ctx->what, TRACE_MAX_EXCEPTIONS);
+    size_t plen = strlen(path);
+    char *own = uv_arena_strndup(w->arena, path, plen);
+    if (!own) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
+    w->nodes[w->count++] = (raygun_node){error, own};
+
+    /* Paths past 64 levels are not kept whole; the message record is 512 bytes anyway. */
+    char child[1024];
+    json_t *inner = get_ci(error, "innerError");
+    if (inner && !json_is_null(inner)) {
+        snprintf(child, sizeof child, "%s.innerError", path);
+        int rc = raygun_collect(ctx, w, inner, child, depth + 1);
+        if (rc) return rc;
+    }
+    json_t *inners;
+    snprintf(child, sizeof child, "%s.innerErrors", path);
+    int rc = get_array(ctx, get_ci(error, "innerErrors"), child, &inners);
+    if (rc) return rc;
+    for (size_t i = 0; inners && i < json_array_size(inners); i++) {
+        snprintf(child, sizeof child, "%s.innerErrors[%zu]", path, i);
+        if ((rc = raygun_collect(ctx, w, json_array_get(inners, i), child, depth + 1))) return rc;
+    }
+    return 0;
+}
+
+static int raygun_error(const json_ctx *ctx, uv_arena *arena, const raygun_node *node,
+                        uv_trace_exception *e)
+{
+    char p[1200];
+    const char *path = node->path;
+    json_t *error = node->error, *stack;
+    const char *cls, *message;
+    int rc;
+    e->json = error;
+    snprintf(p, sizeof p, "%s.className", path);
+    if ((rc = get_string(ctx, get_ci(error, "className"), p, &cls))) return rc;
+    snprintf(p, sizeof p, "%s.message", path);
+    if ((rc = get_string(ctx, get_ci(error, "message"), p, &message))) return rc;
+    e->exception_class = or_empty(cls);
+    e->message = or_empty(message);
+    snprintf(p, sizeof p, "%s.stackTrace", path);
+    if ((rc = get_array(ctx, get_ci(error, "stackTrace"), p, &stack))) return rc;
+    if (!stack) return 0;
+    size_t count = json_array_size(stack);
+    if ((rc = check_frame_count(ctx, p, count))) return rc;
+    e->frames = uv_arena_calloc(arena, count ? count : 1, sizeof *e->frames);
+    if (!e->frames) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
+    e->frame_count = count;
+    for (size_t i = 0; i < count; i++) {
+        json_t *frame = json_array_get(stack, i);
+        uv_trace_frame *out = &e->frames[i]; /* Raygun lists the throwing frame first */
+        if (!json_is_object(frame))
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                                "%s: %s.stackTrace[%zu]: expected an object", ctx->what, path, i);
+        const char *file, *method;
+        bool has_line, has_column;
+        int64_t line, column;
+        snprintf(p, sizeof p, "%s.stackTrace[%zu].fileName", path, i);
+        if ((rc = get_string(ctx, get_ci(frame, "fileName"), p, &file))) return rc;
+        snprintf(p, sizeof p, "%s.stackTrace[%zu].methodName", path, i);
+        if ((rc = get_string(ctx, get_ci(frame, "methodName"), p, &method))) return rc;
+        snprintf(p, sizeof p, "%s.stackTrace[%zu].lineNumber", path, i);
+        if ((rc = get_integer(ctx, get_ci(frame, "lineNumber"), p, &has_line, &line))) return rc;
+        snprintf(p, sizeof p, "%s.stackTrace[%zu].columnNumber", path, i);
+        if ((rc = get_integer(ctx, get_ci(frame, "columnNumber"), p, &has_column, &column)))
+            return rc;
+        out->function = or_empty(method);
+        out->url = or_empty(file);
+        set_position(out, has_line, line, has_column, column, 1);
+        out->json = frame;
+        out->is_native = json_frame_is_native(out);
+    }
+    return 0;
+}
+
+static int parse_raygun(trace_box *box, json_t *root)
+{
+    const json_ctx ctx = {"raygun entry"};
+    uv_trace *t = &box->trace;
+    uv_arena *arena = box->arena;
+    t->kind = UV_TRACE_RAYGUN;
+    json_t *details, *client, *error;
+    int rc;
+    if ((rc = get_object(&ctx, get_ci(root, "details"), "details", &details))) return rc;
+    if (!details)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "raygun entry: details is missing");
+    const char *version = NULL;
+    if ((rc = get_string(&ctx, get_ci(details, "version"), "details.version", &version))) return rc;
+    /* raygun4js sends "Not supplied" when the application set no version. */
+    if (version && (!*version || strcmp(version, "Not supplied") == 0)) version = NULL;
+    t->version = version;
+    if ((rc = get_object(&ctx, get_ci(details, "client"), "details.client", &client))) return rc;
+    const char *client_name = NULL;
+    if (client &&
+        (rc = get_string(&ctx, get_ci(client, "name"), "details.client.name", &client_name)))
+        return rc;
+    if (client_name &&
+        (strcmp(client_name, "raygun-node") == 0 || strcmp(client_name, "raygun4node") == 0))
+        t->platform = "node";
+    else if (client_name &&
+             (strcmp(client_name, "raygun-js") == 0 || strcmp(client_name, "raygun4js") == 0))
+        t->platform = "browser";
+    else if (client_name && *client_name)
+        t->platform = client_name;
+
+    if ((rc = get_object(&ctx, get_ci(details, "error"), "details.error", &error))) return rc;
+    if (!error)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "raygun entry: details.error is missing");
+
+    raygun_walk walk = {calloc(TRACE_MAX_EXCEPTIONS, sizeof(raygun_node)), 0, arena};
+    if (!walk.nodes) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "raygun entry: out of memory");
+    rc = raygun_collect(&ctx, &walk, error, "details.error", 0);
+    if (!rc) {
+        t->exceptions = uv_arena_calloc(arena, walk.count, sizeof *t->exceptions);
+        if (!t->exceptions)
+            rc = uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "raygun entry: out of memory");
+    }
+    if (!rc) {
+        t->exception_count = walk.count;
+        for (size_t i = 0; i < walk.count && !rc; i++)
+            rc = raygun_error(&ctx, arena, &walk.nodes[i], &t->exceptions[i]);
+    }
+    free(walk.nodes);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Entry points                                                                              */
+
+static int parse_json(trace_box *box, const char *buf, size_t len)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return uv_error_set(UV_EINVALID, UV_LIB_JSON, json_error_code(&jerr),
+                            "JSON input: line %d column %d (byte %d): %s", jerr.line, jerr.column,
+                            jerr.position, jerr.text);
+    box->trace.json_root = root;
+    if (!json_is_object(root))
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "JSON input must be an object");
+    if (json_object_get(root, "data")) return parse_rollbar(box, root);
+    if (get_ci(root, "details")) return parse_raygun(box, root);
+    return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                        "JSON input is neither a Rollbar item (no \"data\" object with a body) "
+                        "nor a Raygun entry (no \"details\" object)");
+}
+
+int uv_trace_parse(uv_trace **out, const char *buf, size_t len)
+{
+    *out = NULL;
+    if (!buf && len) return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "trace input: NULL buffer");
+    if (len > TRACE_MAX_INPUT)
+        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0,
+                            "trace input: %zu bytes, more than the %zu MiB accepted", len,
+                            TRACE_MAX_INPUT >> 20);
+    uv_arena *arena;
+    int rc = uv_arena_new(&arena);
+    if (rc) return rc;
+    trace_box *box = uv_arena_calloc(arena, 1, sizeof *box);
+    if (!box) {
+        uv_arena_free(arena);
+        return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "trace input: out of memory");
+    }
+    box->arena = arena;
+
+    size_t i = 0;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) i = 3; /* UTF-8 byte order mark */
+    size_t first = i;
+    while (first < len && is_space(buf[first]))
+        first++;
+    if (first < len && buf[first] == '{')
+        rc = parse_json(box, buf + i, len - i);
+    else
+        rc = parse_text(box, buf + i, len - i);
+    if (rc) {
+        uv_trace_free(&box->trace);
+        return rc;
+    }
+    *out = &box->trace;
+    return 0;
+}
+
+void uv_trace_free(uv_trace *trace)
+{
+    if (!trace) return;
+    trace_box *box = (trace_box *)trace;
+    if (trace->json_root) json_decref(trace->json_root);
+    uv_arena_free(box->arena);
+}
