@@ -75,8 +75,13 @@ uv_str uv_sourcemap_debug_id(const uv_sourcemap *map);
 /* Number of decoded segments (for summaries and benchmarks). */
 size_t uv_sourcemap_segment_count(const uv_sourcemap *map);
 
+/* Segment i (0 <= i < segment_count) in generated order, 1-field segments included (their
+ * source, line, column and name are UV_SM_NONE). For tests, dumps and cache checks.
+ * Returns 0, UV_ENOTFOUND past the end, or UV_ECORRUPT for a bad cached segment. */
+int uv_sourcemap_segment(const uv_sourcemap *map, size_t i, uv_sm_token *out);
+
 /* In the last lines of a generated .js (only trailing comments/whitespace may follow),
- * finds `//# sourceMappingURL=X` (also the legacy `//@` and a `/*# ... *\/` form) and
+ * finds `//# sourceMappingURL=X` (also the legacy `//@` and the same inside a block comment) and
  * `//# debugId=X`. Views borrow `js`. Returns 0 or UV_ENOTFOUND. */
 int uv_sourcemap_find_url(const char *js, size_t len, uv_str *out);
 int uv_sourcemap_find_debug_id(const char *js, size_t len, uv_str *out);
