@@ -1,4 +1,163 @@
-/* Placeholder replaced by the real command in this change series. */
+/* unravel upload sourcemaps: store a build's scripts, source maps and sources for a version. */
 #include "cli/cli.h"
-static int run(int argc, char **argv) { (void)argc; (void)argv; uv_cli_error("upload: not built yet"); return UV_EXIT_USAGE; }
-const uv_command uv_command_upload = {"upload", "(not built yet)", "unravel upload: not built yet\n", run};
+
+#include "formats/error.h"
+#include "store/store.h"
+#include "upload/sourcemaps.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char help[] =
+    "usage: unravel upload sourcemaps DIR|FILE... --project P --version V\n"
+    "                                 [--url-prefix PREFIX] [--dry-run] [--store DIR] [-q]\n"
+    "\n"
+    "Walks a build output and stores, for version V of project P, every minified script\n"
+    "(.js, .mjs, .cjs) with its source map and the original sources the map does not embed.\n"
+    "\n"
+    "A script's map is the file its `//# sourceMappingURL=` comment names (or the inline data:\n"
+    "URL there), else NAME.js.map beside it. Each script is stored under the URL\n"
+    "PREFIX + its path relative to the DIR given; the default PREFIX `~/` means any scheme and\n"
+    "host, so `~/static/app.min.js` matches https://example.com/static/app.min.js, and a frame\n"
+    "path such as /srv/app/static/app.min.js matches by its longest path suffix.\n"
+    "Uploading the same version and URL again replaces the earlier upload atomically.\n"
+    "\n"
+    "Options:\n"
+    "  --project P       project name (created in the store when missing)\n"
+    "  --version V       the code version the build was made from (e.g. a git SHA)\n"
+    "  --url-prefix P    URL prefix of the files (default ~/), e.g. https://cdn.example.com/js/\n"
+    "  --dry-run         validate and report, store nothing\n"
+    "  --store DIR       store directory (env UNRAVEL_STORE, default ./unravel-data)\n"
+    "  -q, --quiet       print only problems\n"
+    "\n"
+    "Prints a summary (scripts, maps, sources, debug IDs, problems). Exit codes: 0 all stored;\n"
+    "1 some file had problems (each is printed: file and reason); 2 usage; 3 I/O failure.\n"
+    "\n"
+    "Example:\n"
+    "  unravel upload sourcemaps dist/ --project web --version 1.4.2 --url-prefix '~/static/'\n"
+    "\n"
+    "`unravel upload symbols` and `unravel upload bundle` arrive with native symbol support.\n";
+
+typedef struct {
+    bool quiet;
+} report_ctx;
+
+static void report(void *vctx, uv_upload_severity severity, const char *path, const char *message)
+{
+    report_ctx *ctx = vctx;
+    if (severity == UV_UPLOAD_NOTE && ctx->quiet) return;
+    const char *label = severity == UV_UPLOAD_ERROR     ? "error"
+                        : severity == UV_UPLOAD_WARNING ? "warning"
+                                                        : "note";
+    fprintf(stderr, "%s: %s: %s\n", path, label, message);
+}
+
+static int run_sourcemaps(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"project", required_argument, NULL, 'p'}, {"version", required_argument, NULL, 'v'},
+        {"url-prefix", required_argument, NULL, 'u'}, {"dry-run", no_argument, NULL, 'n'},
+        {"store", required_argument, NULL, 's'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    const char *project = NULL, *version = NULL, *prefix = NULL, *store_opt = NULL;
+    bool dry_run = false;
+    report_ctx rctx = {false};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
+        switch (c) {
+        case 'p': project = optarg; break;
+        case 'v': version = optarg; break;
+        case 'u': prefix = optarg; break;
+        case 'n': dry_run = true; break;
+        case 's': store_opt = optarg; break;
+        case 'q': rctx.quiet = true; break;
+        case 'h': fputs(help, stdout); return UV_EXIT_OK;
+        default: fputs(help, stderr); return UV_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        uv_cli_error("upload sourcemaps: give at least one directory or file");
+        return UV_EXIT_USAGE;
+    }
+    if (!project || !*project || !version || !*version) {
+        uv_cli_error("upload sourcemaps: --project and --version are required");
+        return UV_EXIT_USAGE;
+    }
+    if (strlen(version) > 255) {
+        uv_cli_error("upload sourcemaps: --version is longer than 255 bytes");
+        return UV_EXIT_USAGE;
+    }
+    uv_store *store = NULL;
+    int64_t project_id = 0;
+    const char *dir = uv_cli_store_dir(store_opt);
+    int rc = 0;
+    if (!dry_run) {
+        rc = uv_store_open(&store, dir, UV_STORE_CREATE);
+        if (rc == 0) rc = uv_store_project_ensure(store, project, &project_id);
+        if (rc != 0) {
+            uv_cli_report(NULL);
+            uv_store_close(store);
+            return rc == UV_EINVALID ? UV_EXIT_USAGE : UV_EXIT_IO;
+        }
+    }
+    uv_upload_sourcemaps_options opt = {
+        .paths = (const char *const *)argv + optind,
+        .path_count = (size_t)(argc - optind),
+        .url_prefix = prefix,
+        .dry_run = dry_run,
+        .store = store,
+        .project_id = project_id,
+        .version = version,
+        .report = report,
+        .report_ctx = &rctx,
+    };
+    uv_upload_summary sum;
+    rc = uv_upload_sourcemaps(&opt, &sum);
+    uv_store_close(store);
+    if (rc != 0) {
+        uv_cli_report("upload sourcemaps");
+        return uv_cli_exit_code(rc);
+    }
+    if (!rctx.quiet || sum.errors || sum.warnings)
+        printf("%s%s %s@%s: %zu script%s, %zu map%s, %zu source%s from disk, %zu embedded, "
+               "%zu debug ID%s, %zu warning%s, %zu error%s\n",
+               dry_run ? "dry run: would upload to " : "uploaded to ", dry_run ? "" : dir,
+               project, version, sum.files, sum.files == 1 ? "" : "s", sum.maps,
+               sum.maps == 1 ? "" : "s", sum.sources, sum.sources == 1 ? "" : "s", sum.embedded,
+               sum.debug_ids, sum.debug_ids == 1 ? "" : "s", sum.warnings,
+               sum.warnings == 1 ? "" : "s", sum.errors, sum.errors == 1 ? "" : "s");
+    if (sum.errors) return UV_EXIT_INPUT;
+    if (sum.maps == 0) {
+        uv_cli_error("upload sourcemaps: no source maps found");
+        return UV_EXIT_INPUT;
+    }
+    return UV_EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? UV_EXIT_USAGE : UV_EXIT_OK;
+    }
+    if (strcmp(argv[1], "sourcemaps") == 0) return run_sourcemaps(argc - 1, argv + 1);
+    if (strcmp(argv[1], "symbols") == 0 || strcmp(argv[1], "bundle") == 0) {
+        uv_cli_error("upload %s: not available in this version (native symbols come later)",
+                     argv[1]);
+        return UV_EXIT_USAGE;
+    }
+    uv_cli_error("upload: unknown kind '%s' (expected sourcemaps)", argv[1]);
+    return UV_EXIT_USAGE;
+}
+
+const uv_command uv_command_upload = {
+    "upload",
+    "store a build's source maps (and later symbols) for a version",
+    help,
+    run,
+};

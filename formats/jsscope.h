@@ -30,6 +30,12 @@ typedef struct {
     uint32_t name_line, name_column;   /* position of the naming token, or UV_JSSCOPE_NONE */
     uint32_t parent;                   /* index of the enclosing scope, or UV_JSSCOPE_NONE */
     uv_str name;                       /* text of the naming token (empty when none) */
+    /* Added after the fields above (append-only): for a method, accessor, constructor, class
+     * field or object-literal member, the class (`class C`, or the binding of an anonymous class
+     * expression) or object literal binding (`const o = {`) that holds it, with the position of
+     * that naming token; empty and UV_JSSCOPE_NONE otherwise. */
+    uv_str class_name;
+    uint32_t class_line, class_column;
 } uv_jsscope;
 
 typedef struct uv_jsscopes uv_jsscopes;

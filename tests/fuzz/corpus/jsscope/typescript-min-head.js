@@ -1,0 +1,15 @@
+/*! *****************************************************************************
+Copyright (c) Microsoft Corporation. All rights reserved.
+Licensed under the Apache License, Version 2.0 (the "License"); you may not use
+this file except in compliance with the License. You may obtain a copy of the
+License at http://www.apache.org/licenses/LICENSE-2.0
+
+THIS CODE IS PROVIDED ON AN *AS IS* BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY
+KIND, EITHER EXPRESS OR IMPLIED, INCLUDING WITHOUT LIMITATION ANY IMPLIED
+WARRANTIES OR CONDITIONS OF TITLE, FITNESS FOR A PARTICULAR PURPOSE,
+MERCHANTABLITY OR NON-INFRINGEMENT.
+
+See the Apache Version 2.0 License for specific language governing permissions
+and limitations under the License.
+***************************************************************************** */
+var ts={};(e=>{"use strict";var t=Object.defineProperty,n=(Object.getOwnPropertyDescriptor,Object.getOwnPropertyNames,Object.prototype.hasOwnProperty,(e,n)=>{for(var r in n)t(e,r,{get:n[r],enumerable:!0})}),r={};n(r,{ANONYMOUS:()=>wZ,AccessFlags:()=>Gr,AssertionLevel:()=>pt,AssignmentDeclarationKind:()=>oi,AssignmentKind:()=>Gg,Associativity:()=>ny,BreakpointResolver:()=>h7,BuilderFileEmit:()=>aW,BuilderProgramKind:()=>LW,BuilderState:()=>iW,CallHierarchy:()=>v7,CharacterCodes:()=>xi,CheckFlags:()=>qr,CheckMode:()=>tJ,ClassificationType:()=>ZG,ClassificationTypeNames:()=>YG,CommentDirectiveType:()=>Sr,Comparison:()=>a,CompletionInfoFlags:()=>WG,CompletionTriggerKind:()=>MG,Completions:()=>Pae,ContainerFlags:()=>eB,ContextFlags:()=>Ir,Debug:()=>_n,DiagnosticCategory:()=>ai,Diagnostics:()=>ua,DocumentHighlights:()=>A0,ElementFlags:()=>Kr,EmitFlags:()=>Ci,EmitHint:()=>Fi,EmitOnly:()=>Nr,EndOfLineState:()=>KG,ExitStatus:()=>Fr,ExportKind:()=>y0,Extension:()=>ki,ExternalEmitHelpers:()=>Di,FileIncludeKind:()=>Cr,FilePreprocessingDiagnosticsKind:()=>wr,FileSystemEntryKind:()=>ro,FileWatcherEventKind:()=>Ri,FindAllReferences:()=>Ice,FlattenLevel:()=>Az,FlowFlags:()=>kr,ForegroundColorEscapeSequences:()=>iV,FunctionFlags:()=>Oh,GeneratedIdentifierFlags:()=>vr,GetLiteralTextFlags:()=>rp,GoToDefinition:()=>ble,HighlightSpanKind:()=>BG,IdentifierNameMap:()=>sz,ImportKind:()=>h0,ImportsNotUsedAsValues:()=>mi,IndentStyle:()=>JG,IndexFlags:()=>Xr,IndexKind:()=>ei,InferenceFlags:()=>ri,InferencePriority:()=>ni,InlayHintKind:()=>RG,InlayHints:()=>Rle,InternalEmitFlags:()=>wi,InternalNodeBuilderFlags:()=>Lr,InternalSymbolName:()=>Ur,IntersectionFlags:()=>Ar,InvalidatedProjectKind:()=>DH,JSDocParsingMode:()=>Li,JsDoc:()=>Ule,JsTyping:()=>nG,JsxEmit:()=>fi,JsxFlags:()=>gr,JsxReferenceKind:()=>Qr,LanguageFeatureMinimumTarget:()=>Ni,LanguageServiceMode:()=>IG,LanguageVariant:()=>vi,LexicalEnvironmentFlags:()=>Pi,ListFormat:()=>Ai,LogLevel:()=>un,MapCode:()=>l_e,MemberOverrideStatus:()=>Er,ModifierFlags:()=>mr,ModuleDetectionKind:()=>li,ModuleInstanceState:()=>XR,ModuleKind:()=>pi,ModuleResolutionKind:()=>ci,ModuleSpecifierEnding:()=>BS,NavigateTo:()=>i2,NavigationBar:()=>m

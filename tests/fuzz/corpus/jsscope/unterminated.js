@@ -1,0 +1,3 @@
+function f() { var s = "never closed
+  /* comment never closed
+  x = `template ${ open

@@ -1,0 +1,57 @@
+/* The build side of JavaScript symbolication: walk a build output, pair each minified script
+ * (.js/.mjs/.cjs) with its source map (its sourceMappingURL — a file or a data: URL — else a
+ * sibling NAME.map), validate the map, and store, for (project, version):
+ *   kind "minified"  key URL            the minified file (debug ID from `//# debugId=` or its map)
+ *   kind "sourcemap" key URL            the map, under the URL of the script it belongs to
+ *   kind "sourcemap" key URL-of-map     a map no script names, under its own URL
+ *   kind "source"    key URL "\n" SRC   an original source the map names but does not embed,
+ *                                       found on disk relative to the map
+ * where URL = PREFIX + the file's path relative to the directory given (PREFIX defaults to "~/",
+ * any scheme and host). Each script's artifacts are replaced in one transaction. */
+#ifndef UV_UPLOAD_SOURCEMAPS_H
+#define UV_UPLOAD_SOURCEMAPS_H
+
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    UV_UPLOAD_NOTE,    /* informational: e.g. a script without a map */
+    UV_UPLOAD_WARNING, /* stored, but something is missing (e.g. a source not found) */
+    UV_UPLOAD_ERROR,   /* not stored: invalid map, unreadable file */
+} uv_upload_severity;
+
+/* Called for every problem found; `path` is the file concerned. */
+typedef void (*uv_upload_report_fn)(void *ctx, uv_upload_severity severity, const char *path,
+                                    const char *message);
+
+typedef struct {
+    const char *const *paths; /* directories or files */
+    size_t path_count;
+    const char *url_prefix;   /* NULL = "~/" */
+    bool dry_run;             /* validate and report only; `store` may be NULL */
+    uv_store *store;
+    int64_t project_id;
+    const char *version;
+    uv_upload_report_fn report;
+    void *report_ctx;
+} uv_upload_sourcemaps_options;
+
+typedef struct {
+    size_t files;     /* scripts found */
+    size_t maps;      /* valid maps stored (or that would be, in a dry run) */
+    size_t sources;   /* original sources stored from disk */
+    size_t embedded;  /* sources carried in sourcesContent */
+    size_t debug_ids; /* scripts or maps carrying a debug ID */
+    size_t warnings;
+    size_t errors;
+    size_t bytes;     /* bytes stored */
+} uv_upload_summary;
+
+/* Runs the upload. Returns 0 when every file was handled (problems are counted in the summary
+ * and reported through the callback; errors > 0 means some artifacts were not stored), or a
+ * negative code for failures that stop the whole upload (store I/O). */
+int uv_upload_sourcemaps(const uv_upload_sourcemaps_options *options, uv_upload_summary *out);
+
+#endif
