@@ -16,8 +16,8 @@ enum {
 
 typedef struct {
     const char *name;
-    const char *summary; /* one line for `unravel help` */
-    const char *help;    /* the full text of `unravel help NAME` */
+    const char *summary;               /* one line for `unravel help` */
+    const char *help;                  /* the full text of `unravel help NAME` */
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
 } uv_command;
 

@@ -184,7 +184,8 @@ static void put_u32(uint32_t v)
         tmp[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    while (n) putchar_unlocked(tmp[--n]);
+    while (n)
+        putchar_unlocked(tmp[--n]);
 }
 
 static void put_view(uv_str s)
@@ -204,11 +205,21 @@ static void put_json_string(uv_str s)
         run = i + 1;
         putchar_unlocked('\\');
         switch (c) {
-        case '"': putchar_unlocked('"'); break;
-        case '\\': putchar_unlocked('\\'); break;
-        case '\n': putchar_unlocked('n'); break;
-        case '\r': putchar_unlocked('r'); break;
-        case '\t': putchar_unlocked('t'); break;
+        case '"':
+            putchar_unlocked('"');
+            break;
+        case '\\':
+            putchar_unlocked('\\');
+            break;
+        case '\n':
+            putchar_unlocked('n');
+            break;
+        case '\r':
+            putchar_unlocked('r');
+            break;
+        case '\t':
+            putchar_unlocked('t');
+            break;
         default:
             fputs_unlocked("u00", stdout);
             putchar_unlocked(hex[c >> 4]);
@@ -342,14 +353,16 @@ static int run_lookup(int argc, char **argv)
             lineno++;
             size_t n = strlen(line);
             if (n == sizeof line - 1 && line[n - 1] != '\n') {
-                uv_cli_error("sourcemap lookup: stdin line %zu is too long for LINE:COLUMN", lineno);
+                uv_cli_error("sourcemap lookup: stdin line %zu is too long for LINE:COLUMN",
+                             lineno);
                 rc = UV_EXIT_USAGE;
                 break;
             }
             while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
                 n--;
             size_t s = 0;
-            while (s < n && line[s] == ' ') s++;
+            while (s < n && line[s] == ' ')
+                s++;
             if (s == n) continue;
             uint32_t l, c;
             if (!parse_position(line + s, n - s, &l, &c)) {

@@ -74,9 +74,15 @@ static int run(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
-        case 'p': project = optarg; break;
-        case 'v': version = optarg; break;
-        case 's': store_opt = optarg; break;
+        case 'p':
+            project = optarg;
+            break;
+        case 'v':
+            version = optarg;
+            break;
+        case 's':
+            store_opt = optarg;
+            break;
         case 'm':
             if (map_count == MAX_MAPS) {
                 uv_cli_error("symbolicate: more than %d --sourcemap options", MAX_MAPS);
@@ -98,8 +104,12 @@ static int run(int argc, char **argv)
             context = (unsigned)n;
             break;
         }
-        case 'h': fputs(help, stdout); return UV_EXIT_OK;
-        default: fputs(help, stderr); return UV_EXIT_USAGE;
+        case 'h':
+            fputs(help, stdout);
+            return UV_EXIT_OK;
+        default:
+            fputs(help, stderr);
+            return UV_EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
@@ -159,6 +169,8 @@ static int run(int argc, char **argv)
         ropt.store = store;
         ropt.version = version ? version : trace->version;
     }
+    /* Text input names no version: report the one given, so JSON says what was used. */
+    if (trace->kind == UV_TRACE_TEXT && version) trace->version = version;
     rc = uv_jsresolve_new(&resolver, &ropt);
     if (rc == 0) rc = uv_arena_new(&arena);
     if (rc != 0) {

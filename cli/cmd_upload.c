@@ -58,10 +58,14 @@ static void report(void *vctx, uv_upload_severity severity, const char *path, co
 static int run_sourcemaps(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"project", required_argument, NULL, 'p'}, {"version", required_argument, NULL, 'v'},
-        {"url-prefix", required_argument, NULL, 'u'}, {"dry-run", no_argument, NULL, 'n'},
-        {"store", required_argument, NULL, 's'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+        {"project", required_argument, NULL, 'p'},
+        {"version", required_argument, NULL, 'v'},
+        {"url-prefix", required_argument, NULL, 'u'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"store", required_argument, NULL, 's'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *project = NULL, *version = NULL, *prefix = NULL, *store_opt = NULL;
     bool dry_run = false;
@@ -70,14 +74,30 @@ static int run_sourcemaps(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
         switch (c) {
-        case 'p': project = optarg; break;
-        case 'v': version = optarg; break;
-        case 'u': prefix = optarg; break;
-        case 'n': dry_run = true; break;
-        case 's': store_opt = optarg; break;
-        case 'q': rctx.quiet = true; break;
-        case 'h': fputs(help, stdout); return UV_EXIT_OK;
-        default: fputs(help, stderr); return UV_EXIT_USAGE;
+        case 'p':
+            project = optarg;
+            break;
+        case 'v':
+            version = optarg;
+            break;
+        case 'u':
+            prefix = optarg;
+            break;
+        case 'n':
+            dry_run = true;
+            break;
+        case 's':
+            store_opt = optarg;
+            break;
+        case 'q':
+            rctx.quiet = true;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return UV_EXIT_OK;
+        default:
+            fputs(help, stderr);
+            return UV_EXIT_USAGE;
         }
     }
     if (optind >= argc) {
@@ -126,11 +146,11 @@ static int run_sourcemaps(int argc, char **argv)
     if (!rctx.quiet || sum.errors || sum.warnings)
         printf("%s%s %s@%s: %zu script%s, %zu map%s, %zu source%s from disk, %zu embedded, "
                "%zu debug ID%s, %zu warning%s, %zu error%s\n",
-               dry_run ? "dry run: would upload to " : "uploaded to ", dry_run ? "" : dir,
-               project, version, sum.files, sum.files == 1 ? "" : "s", sum.maps,
-               sum.maps == 1 ? "" : "s", sum.sources, sum.sources == 1 ? "" : "s", sum.embedded,
-               sum.debug_ids, sum.debug_ids == 1 ? "" : "s", sum.warnings,
-               sum.warnings == 1 ? "" : "s", sum.errors, sum.errors == 1 ? "" : "s");
+               dry_run ? "dry run: would upload to " : "uploaded to ", dry_run ? "" : dir, project,
+               version, sum.files, sum.files == 1 ? "" : "s", sum.maps, sum.maps == 1 ? "" : "s",
+               sum.sources, sum.sources == 1 ? "" : "s", sum.embedded, sum.debug_ids,
+               sum.debug_ids == 1 ? "" : "s", sum.warnings, sum.warnings == 1 ? "" : "s",
+               sum.errors, sum.errors == 1 ? "" : "s");
     if (sum.errors) return UV_EXIT_INPUT;
     if (sum.maps == 0) {
         uv_cli_error("upload sourcemaps: no source maps found");

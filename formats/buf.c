@@ -17,7 +17,8 @@ uint8_t *uv_buf_reserve(uv_buf *b, size_t extra)
     }
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
-        while (cap < need) cap = cap > limit / 2 ? limit : cap * 2;
+        while (cap < need)
+            cap = cap > limit / 2 ? limit : cap * 2;
         uint8_t *p = realloc(b->data, cap);
         if (!p) {
             uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "buffer: cannot grow to %zu bytes", cap);

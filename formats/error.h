@@ -35,9 +35,9 @@ typedef enum {
 } uv_errlib;
 
 typedef struct {
-    int code;         /* a uv_code */
-    uv_errlib lib;    /* library that failed, UV_LIB_NONE for our own checks */
-    int lib_code;     /* that library's own code (errno, SQLite code …), 0 if none */
+    int code;      /* a uv_code */
+    uv_errlib lib; /* library that failed, UV_LIB_NONE for our own checks */
+    int lib_code;  /* that library's own code (errno, SQLite code …), 0 if none */
     char message[512];
 } uv_error;
 

@@ -117,7 +117,8 @@ enum keyword {
     K_SET,
     K_STATIC,
     K_TYPE,     /* TypeScript `type Name = …` */
-    K_MODIFIER, /* TypeScript: public private protected readonly declare abstract override accessor */
+    K_MODIFIER, /* TypeScript: public private protected readonly declare abstract override accessor
+                 */
     K_COUNT
 };
 
@@ -157,9 +158,9 @@ static const uint8_t keyword_flags[K_COUNT] = {
 };
 
 typedef struct {
-    uint8_t type; /* enum tok_type */
-    uint8_t id;   /* enum punct for T_PUNCT, enum keyword for T_IDENT */
-    bool nl;      /* a line terminator precedes it */
+    uint8_t type;   /* enum tok_type */
+    uint8_t id;     /* enum punct for T_PUNCT, enum keyword for T_IDENT */
+    bool nl;        /* a line terminator precedes it */
     bool after_dot; /* follows `.` or `?.`: a property name, never a keyword */
     uint32_t off, len;
     uint32_t sl, sc, el, ec; /* start and end (exclusive) line/column */
@@ -261,11 +262,16 @@ static uint8_t char_class[256];
 static void init_char_class(void)
 {
     /* Idempotent: concurrent first calls write the same values. */
-    for (int c = 'a'; c <= 'z'; c++) char_class[c] = C_IDSTART | C_IDPART;
-    for (int c = 'A'; c <= 'Z'; c++) char_class[c] = C_IDSTART | C_IDPART;
-    for (int c = '0'; c <= '9'; c++) char_class[c] = C_IDPART | C_DIGIT | C_HEX;
-    for (int c = 'a'; c <= 'f'; c++) char_class[c] |= C_HEX;
-    for (int c = 'A'; c <= 'F'; c++) char_class[c] |= C_HEX;
+    for (int c = 'a'; c <= 'z'; c++)
+        char_class[c] = C_IDSTART | C_IDPART;
+    for (int c = 'A'; c <= 'Z'; c++)
+        char_class[c] = C_IDSTART | C_IDPART;
+    for (int c = '0'; c <= '9'; c++)
+        char_class[c] = C_IDPART | C_DIGIT | C_HEX;
+    for (int c = 'a'; c <= 'f'; c++)
+        char_class[c] |= C_HEX;
+    for (int c = 'A'; c <= 'F'; c++)
+        char_class[c] |= C_HEX;
     char_class['$'] = C_IDSTART | C_IDPART;
     char_class['_'] = C_IDSTART | C_IDPART;
 }
@@ -577,8 +583,8 @@ static void lx_number(lexer *lx)
 {
     const uint8_t *s = lx->src;
     size_t start = lx->pos;
-    bool radix = s[start] == '0' && start + 1 < lx->len &&
-                 (s[start + 1] | 0x20) != 'e' && (char_class[s[start + 1]] & C_IDSTART);
+    bool radix = s[start] == '0' && start + 1 < lx->len && (s[start + 1] | 0x20) != 'e' &&
+                 (char_class[s[start + 1]] & C_IDSTART);
     while (lx->pos < lx->len) {
         uint8_t c = s[lx->pos];
         if ((char_class[c] & C_IDPART) || c == '.') {
@@ -599,16 +605,36 @@ static size_t lx_punct(const lexer *lx, uint8_t *id)
 #define AT(i) (avail > (i) ? s[i] : 0)
     *id = P_OTHER;
     switch (s[0]) {
-    case '(': *id = P_LPAREN; return 1;
-    case ')': *id = P_RPAREN; return 1;
-    case '[': *id = P_LBRACKET; return 1;
-    case ']': *id = P_RBRACKET; return 1;
-    case '{': *id = P_LBRACE; return 1;
-    case '}': *id = P_RBRACE; return 1;
-    case ',': *id = P_COMMA; return 1;
-    case ';': *id = P_SEMI; return 1;
-    case ':': *id = P_COLON; return 1;
-    case '~': *id = P_TILDE; return 1;
+    case '(':
+        *id = P_LPAREN;
+        return 1;
+    case ')':
+        *id = P_RPAREN;
+        return 1;
+    case '[':
+        *id = P_LBRACKET;
+        return 1;
+    case ']':
+        *id = P_RBRACKET;
+        return 1;
+    case '{':
+        *id = P_LBRACE;
+        return 1;
+    case '}':
+        *id = P_RBRACE;
+        return 1;
+    case ',':
+        *id = P_COMMA;
+        return 1;
+    case ';':
+        *id = P_SEMI;
+        return 1;
+    case ':':
+        *id = P_COLON;
+        return 1;
+    case '~':
+        *id = P_TILDE;
+        return 1;
     case '.':
         if (AT(1) == '.' && AT(2) == '.') {
             *id = P_ELLIPSIS;
@@ -814,24 +840,28 @@ enum entry_kind { E_BLOCK, E_OBJECT, E_CLASS, E_FUNC, E_PAREN, E_BRACKET, E_TEMP
 static int closer_class(uint8_t kind)
 {
     switch (kind) {
-    case E_PAREN: return 0;
-    case E_BRACKET: return 1;
-    case E_ARROW: return -1;
-    default: return 2;
+    case E_PAREN:
+        return 0;
+    case E_BRACKET:
+        return 1;
+    case E_ARROW:
+        return -1;
+    default:
+        return 2;
     }
 }
 
 typedef struct {
     uint8_t kind;
-    bool ctrl;       /* E_PAREN after if/while/for/with */
-    bool fn_params;  /* E_PAREN holding a function's or method's parameters (fn) */
-    bool member_key; /* E_BRACKET that is a computed member key */
-    bool type_parens; /* E_PAREN starting a TypeScript type after `:` */
-    bool in_decl;    /* a var/let/const declaration list is open at this level */
-    uint8_t bind_state; /* 2: inside a TypeScript annotation of `bind` (until `=`) */
-    uint32_t ternary;   /* `?` waiting for their `:` at this level */
-    uint32_t scope;     /* record index for E_FUNC/E_ARROW, else NONE */
-    uint32_t ol, oc;    /* opener position */
+    bool ctrl;                /* E_PAREN after if/while/for/with */
+    bool fn_params;           /* E_PAREN holding a function's or method's parameters (fn) */
+    bool member_key;          /* E_BRACKET that is a computed member key */
+    bool type_parens;         /* E_PAREN starting a TypeScript type after `:` */
+    bool in_decl;             /* a var/let/const declaration list is open at this level */
+    uint8_t bind_state;       /* 2: inside a TypeScript annotation of `bind` (until `=`) */
+    uint32_t ternary;         /* `?` waiting for their `:` at this level */
+    uint32_t scope;           /* record index for E_FUNC/E_ARROW, else NONE */
+    uint32_t ol, oc;          /* opener position */
     uint64_t annot_eq_serial; /* the `=` that ends the annotation of `bind` */
     fninfo fn;  /* E_PAREN: the function (fn_params) or the arrow these could be params of */
     cand owner; /* E_OBJECT/E_CLASS: name of the class or of the object literal's binding */
@@ -909,15 +939,18 @@ static bool value_end(const token *t)
 {
     if (!t) return false;
     switch (t->type) {
-    case T_IDENT: return !(keyword_flags[kw(t)] & KW_REGEX);
+    case T_IDENT:
+        return !(keyword_flags[kw(t)] & KW_REGEX);
     case T_PRIVATE:
     case T_NUMBER:
     case T_STRING:
     case T_TEMPLATE:
-    case T_REGEX: return true;
+    case T_REGEX:
+        return true;
     case T_PUNCT:
         return t->id == P_RPAREN || t->id == P_RBRACKET || t->id == P_RBRACE || t->id == P_INCDEC;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -987,8 +1020,8 @@ static bool member_start(const machine *m, uint64_t s, const entry *e)
 static int fail_too_big(machine *m, const char *what)
 {
     if (!m->err)
-        m->err = uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "javascript scopes: %s at line %u",
-                              what, (unsigned)m->lx.line + 1);
+        m->err = uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "javascript scopes: %s at line %u", what,
+                              (unsigned)m->lx.line + 1);
     return m->err;
 }
 
@@ -1097,21 +1130,28 @@ static bool regex_allowed(const machine *m)
     const token *p = tok_at(m, m->serial);
     if (!p) return true;
     switch (p->type) {
-    case T_IDENT: return (keyword_flags[kw(p)] & KW_REGEX) != 0;
+    case T_IDENT:
+        return (keyword_flags[kw(p)] & KW_REGEX) != 0;
     case T_PRIVATE:
     case T_NUMBER:
     case T_STRING:
     case T_TEMPLATE:
-    case T_REGEX: return false;
+    case T_REGEX:
+        return false;
     case T_PUNCT:
         switch (p->id) {
-        case P_RPAREN: return m->paren.serial == m->serial && m->paren.ctrl;
+        case P_RPAREN:
+            return m->paren.serial == m->serial && m->paren.ctrl;
         case P_RBRACKET:
-        case P_INCDEC: return false;
-        case P_RBRACE: return m->brace_regex;
-        default: return true;
+        case P_INCDEC:
+            return false;
+        case P_RBRACE:
+            return m->brace_regex;
+        default:
+            return true;
         }
-    default: return true;
+    default:
+        return true;
     }
 }
 
@@ -1124,22 +1164,28 @@ static bool arrow_ends(const machine *m, const entry *e, const token *t)
         case P_SEMI:
         case P_RPAREN:
         case P_RBRACKET:
-        case P_RBRACE: return true;
-        case P_COLON: return e->ternary == 0;
-        default: break;
+        case P_RBRACE:
+            return true;
+        case P_COLON:
+            return e->ternary == 0;
+        default:
+            break;
         }
     }
     if (!t->nl || !value_end(tok_at(m, m->serial))) return false;
     /* A line break where automatic semicolon insertion applies: the next token cannot
      * continue the expression. */
     switch (t->type) {
-    case T_IDENT: return t->id != K_IN && t->id != K_INSTANCEOF;
+    case T_IDENT:
+        return t->id != K_IN && t->id != K_INSTANCEOF;
     case T_PRIVATE:
     case T_NUMBER:
-    case T_STRING: return true;
+    case T_STRING:
+        return true;
     case T_PUNCT:
         return t->id == P_LBRACE || t->id == P_INCDEC || t->id == P_BANG || t->id == P_TILDE;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -1147,8 +1193,10 @@ static uint8_t brace_kind(const machine *m, const token *p, const entry *e)
 {
     if (!p) return E_BLOCK;
     switch (p->type) {
-    case T_IDENT: return (keyword_flags[kw(p)] & KW_OBJECT) ? E_OBJECT : E_BLOCK;
-    case T_TEMPLATE_HEAD: return E_OBJECT;
+    case T_IDENT:
+        return (keyword_flags[kw(p)] & KW_OBJECT) ? E_OBJECT : E_BLOCK;
+    case T_TEMPLATE_HEAD:
+        return E_OBJECT;
     case T_PUNCT:
         switch (p->id) {
         case P_RPAREN:
@@ -1156,14 +1204,17 @@ static uint8_t brace_kind(const machine *m, const token *p, const entry *e)
         case P_RBRACE:
         case P_SEMI:
         case P_GT: /* TypeScript `interface I<T> {` */
-        case P_LBRACE: return E_BLOCK;
+        case P_LBRACE:
+            return E_BLOCK;
         case P_COLON:
             if (m->colon_serial == m->serial - 1 && m->colon_ternary) return E_OBJECT;
             return e->kind == E_BLOCK || e->kind == E_FUNC || e->kind == E_CLASS ? E_BLOCK
                                                                                  : E_OBJECT;
-        default: return E_OBJECT;
+        default:
+            return E_OBJECT;
         }
-    default: return E_BLOCK;
+    default:
+        return E_BLOCK;
     }
 }
 
@@ -1240,8 +1291,7 @@ static void on_lparen(machine *m, entry *e, const token *t, uint64_t s)
     fninfo fn;
     bool params = false;
     bool member_ctx = e->kind == E_OBJECT || e->kind == E_CLASS;
-    if (member_ctx && p &&
-        (is_name_tok(p) || p->type == T_STRING || p->type == T_NUMBER) &&
+    if (member_ctx && p && (is_name_tok(p) || p->type == T_STRING || p->type == T_NUMBER) &&
         member_start(m, s - 1, e)) {
         fn.sl = p->sl;
         fn.sc = p->sc;
@@ -1263,8 +1313,8 @@ static void on_lparen(machine *m, entry *e, const token *t, uint64_t s)
     bool ctrl = (keyword_flags[kw(p)] & KW_CTRL) != 0;
     /* `: (` outside an object literal and not a ternary's `:` starts a TypeScript type:
      * its `=>` is a function type, never an arrow function. */
-    bool type_parens = e->kind != E_OBJECT && is_p(p, P_COLON) && m->colon_serial == s - 1 &&
-                       !m->colon_ternary;
+    bool type_parens =
+        e->kind != E_OBJECT && is_p(p, P_COLON) && m->colon_serial == s - 1 && !m->colon_ternary;
     entry *n = push(m, E_PAREN, t);
     if (!n) return;
     n->ctrl = ctrl;
@@ -1299,8 +1349,7 @@ static void handle(machine *m, token *t, uint64_t s)
             }
             if (!m->pf_colon || (t->type == T_PUNCT &&
                                  (t->id == P_SEMI || t->id == P_COMMA || t->id == P_RBRACE ||
-                                  t->id == P_ASSIGN || t->id == P_RPAREN ||
-                                  t->id == P_RBRACKET)))
+                                  t->id == P_ASSIGN || t->id == P_RPAREN || t->id == P_RBRACKET)))
                 m->pf = PF_NONE;
         }
     } else if (m->pf == PF_KW) {
@@ -1345,8 +1394,7 @@ static void handle(machine *m, token *t, uint64_t s)
             }
         }
     }
-    if (e->bind_state == 2 && t->nl && value_end(p) && e->kind != E_PAREN &&
-        e->kind != E_BRACKET)
+    if (e->bind_state == 2 && t->nl && value_end(p) && e->kind != E_PAREN && e->kind != E_BRACKET)
         e->bind_state = 0; /* a new statement or member began */
 
     switch (t->type) {
@@ -1369,17 +1417,26 @@ static void handle(machine *m, token *t, uint64_t s)
             break;
         case K_VAR:
         case K_LET:
-        case K_CONST: e->in_decl = true; break;
-        default: break;
+        case K_CONST:
+            e->in_decl = true;
+            break;
+        default:
+            break;
         }
         return;
-    case T_TEMPLATE_HEAD: push(m, E_TEMPLATE, t); return;
-    case T_PUNCT: break;
-    default: return;
+    case T_TEMPLATE_HEAD:
+        push(m, E_TEMPLATE, t);
+        return;
+    case T_PUNCT:
+        break;
+    default:
+        return;
     }
 
     switch (t->id) {
-    case P_LPAREN: on_lparen(m, e, t, s); break;
+    case P_LPAREN:
+        on_lparen(m, e, t, s);
+        break;
     case P_RPAREN: {
         entry popped;
         if (!pop_to(m, 0, t, &popped)) break;
@@ -1440,13 +1497,19 @@ static void handle(machine *m, token *t, uint64_t s)
         m->brace_regex = popped.kind != E_OBJECT;
         break;
     }
-    case P_COMMA: e->bind_state = 0; break;
+    case P_COMMA:
+        e->bind_state = 0;
+        break;
     case P_SEMI:
         e->in_decl = false;
         e->bind_state = 0;
         break;
-    case P_QUESTION: e->ternary++; break;
-    case P_COLON: on_colon(m, e, s); break;
+    case P_QUESTION:
+        e->ternary++;
+        break;
+    case P_COLON:
+        on_colon(m, e, s);
+        break;
     case P_ASSIGN:
         if (is_name_tok(p) && kw(tok_at(m, s - 2)) == K_TYPE) {
             e->bind_state = 2; /* TypeScript `type Name = …`: all of it is a type */
@@ -1456,8 +1519,11 @@ static void handle(machine *m, token *t, uint64_t s)
             e->bind_state = 0;
         }
         break;
-    case P_ARROW: on_arrow(m, e, s); break;
-    default: break;
+    case P_ARROW:
+        on_arrow(m, e, s);
+        break;
+    default:
+        break;
     }
 }
 
@@ -1517,8 +1583,9 @@ static int finish(machine *m, const char *src, uv_jsscopes **out)
         it->start_column = r->sc;
         it->end_line = r->el;
         it->end_column = r->ec;
-        while (depth > 0 && !before(it->start_line, it->start_column, items[open[depth - 1]].end_line,
-                                    items[open[depth - 1]].end_column))
+        while (depth > 0 &&
+               !before(it->start_line, it->start_column, items[open[depth - 1]].end_line,
+                       items[open[depth - 1]].end_column))
             depth--;
         it->parent = depth ? open[depth - 1] : NONE;
         if (depth) { /* clamp a child that overhangs its parent */
@@ -1655,7 +1722,8 @@ uint32_t uv_jsscope_find(const uv_jsscopes *scopes, uint32_t line, uint32_t colu
     uint32_t i = (uint32_t)(lo - 1);
     /* Scopes nest properly, so any scope containing the position is this one or an
      * ancestor; parents have smaller indices, so the walk ends. */
-    while (i != NONE && !before(line, column, it[i].end_line, it[i].end_column)) i = it[i].parent;
+    while (i != NONE && !before(line, column, it[i].end_line, it[i].end_column))
+        i = it[i].parent;
     return i;
 }
 
@@ -1704,15 +1772,18 @@ int uv_jsscope_write_cache(const uv_jsscopes *scopes, uv_buf *out)
     for (size_t i = 0; i < count; i++)
         strings += (uint64_t)scopes->items[i].name.len + scopes->items[i].class_name.len;
     if (count > MAX_SCOPES || strings > UINT32_MAX)
-        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0,
-                            "javascript scope cache: %zu scopes with %llu bytes of names is too big",
-                            count, (unsigned long long)strings);
+        return uv_error_set(
+            UV_ETOOBIG, UV_LIB_NONE, 0,
+            "javascript scope cache: %zu scopes with %llu bytes of names is too big", count,
+            (unsigned long long)strings);
     size_t total = sizeof(disk_header) + count * sizeof(disk_record) + (size_t)strings;
     size_t base = out->len;
     uint8_t *p = uv_buf_reserve(out, total);
     if (!p) return uv_error_last()->code;
-    uint32_t header[8] = {CACHE_MAGIC, CACHE_VERSION, (uint32_t)count, (uint32_t)strings, 0, 0, 0, 0};
-    for (size_t i = 0; i < 8; i++) put_le32(p + 4 * i, header[i]);
+    uint32_t header[8] = {
+        CACHE_MAGIC, CACHE_VERSION, (uint32_t)count, (uint32_t)strings, 0, 0, 0, 0};
+    for (size_t i = 0; i < 8; i++)
+        put_le32(p + 4 * i, header[i]);
     uint8_t *rp = p + sizeof(disk_header);
     uint8_t *sp = rp + count * sizeof(disk_record);
     uint32_t soff = 0;
@@ -1724,12 +1795,21 @@ int uv_jsscope_write_cache(const uv_jsscopes *scopes, uv_buf *out)
         uint32_t class_off = soff;
         if (s->class_name.len) memcpy(sp + soff, s->class_name.ptr, s->class_name.len);
         soff += (uint32_t)s->class_name.len;
-        uint32_t f[RECORD_FIELDS] = {s->start_line,  s->start_column, s->end_line,
-                                     s->end_column,  s->name_line,    s->name_column,
-                                     s->parent,      name_off,        (uint32_t)s->name.len,
-                                     s->class_line,  s->class_column, class_off,
+        uint32_t f[RECORD_FIELDS] = {s->start_line,
+                                     s->start_column,
+                                     s->end_line,
+                                     s->end_column,
+                                     s->name_line,
+                                     s->name_column,
+                                     s->parent,
+                                     name_off,
+                                     (uint32_t)s->name.len,
+                                     s->class_line,
+                                     s->class_column,
+                                     class_off,
                                      (uint32_t)s->class_name.len};
-        for (size_t k = 0; k < RECORD_FIELDS; k++) put_le32(rp + 4 * k, f[k]);
+        for (size_t k = 0; k < RECORD_FIELDS; k++)
+            put_le32(rp + 4 * k, f[k]);
         rp += sizeof(disk_record);
     }
     out->len = base + total;
@@ -1785,7 +1865,8 @@ int uv_jsscope_load_cache(uv_jsscopes **out, const void *bytes, size_t len)
     int rc = 0;
     for (size_t i = 0; i < count && !rc; i++, rp += sizeof(disk_record)) {
         uint32_t f[RECORD_FIELDS];
-        for (size_t k = 0; k < RECORD_FIELDS; k++) f[k] = get_le32(rp + 4 * k);
+        for (size_t k = 0; k < RECORD_FIELDS; k++)
+            f[k] = get_le32(rp + 4 * k);
         uv_jsscope *it = &items[i];
         it->start_line = f[0];
         it->start_column = f[1];

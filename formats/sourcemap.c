@@ -240,7 +240,8 @@ static int scan_string(jscan *s, uv_str *out, bool *escaped)
             if (hit & highs) break;
             i += 8;
         }
-        while (i < n && !string_stop[p[i]]) i++;
+        while (i < n && !string_stop[p[i]])
+            i++;
         if (i >= n) {
             s->pos = n;
             return json_err(s, "unterminated string");
@@ -258,7 +259,14 @@ static int scan_string(jscan *s, uv_str *out, bool *escaped)
             return json_err(s, "unterminated string");
         }
         switch (p[i + 1]) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
             i += 2;
             break;
         case 'u':
@@ -327,11 +335,21 @@ static size_t unescape_into(char *dst, uv_str span)
         char c = p[1];
         p += 2;
         switch (c) {
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
         case 'u': {
             uint32_t cp = hex4(p);
             p += 4;
@@ -345,7 +363,9 @@ static size_t unescape_into(char *dst, uv_str span)
             o += put_utf8(o, cp);
             break;
         }
-        default: *o++ = c; break;
+        default:
+            *o++ = c;
+            break;
         }
     }
     return (size_t)(o - dst);
@@ -400,7 +420,8 @@ static int scan_number(jscan *s, bool *is_int, int64_t *value)
             s->pos = i;
             return json_err(s, "bad number");
         }
-        while (i < n && p[i] >= '0' && p[i] <= '9') i++;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
     }
     if (i < n && (p[i] == 'e' || p[i] == 'E')) {
         integral = false;
@@ -410,7 +431,8 @@ static int scan_number(jscan *s, bool *is_int, int64_t *value)
             s->pos = i;
             return json_err(s, "bad number");
         }
-        while (i < n && p[i] >= '0' && p[i] <= '9') i++;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
     }
     s->pos = i;
     *is_int = integral && !overflow && v <= (uint64_t)INT64_MAX;
@@ -567,16 +589,14 @@ static int read_index(jscan *s, const char *what, uint32_t *out)
 /* ---- Base64 VLQ ---------------------------------------------------------------------- */
 
 static const int8_t b64[256] = {
-    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,
-    ['H'] = 8,  ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
-    ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
-    ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
-    ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
-    ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
-    ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
-    ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
-    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
-    ['/'] = 64,
+    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,  ['H'] = 8,
+    ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
 }; /* value + 1; 0 = not a base64 digit */
 
 enum { VLQ_OK = 0, VLQ_BADCHAR = 1, VLQ_TRUNCATED = 2, VLQ_OVERFLOW = 3 };
@@ -725,7 +745,7 @@ static int decode_mappings(builder *b, const char *ctx, uv_str m, uint32_t line_
     const char *s = m.ptr;
     size_t len = m.len, pos = 0;
     int64_t state[5] = {0, 0, 0, 0, 0}; /* gen col, source, orig line, orig col, name */
-    uint32_t line = 0;                    /* relative line */
+    uint32_t line = 0;                  /* relative line */
     size_t seg_in_line = 0;
     size_t line_start = b->segs.len, disorder = 0;
     int rc;
@@ -785,8 +805,8 @@ static int decode_mappings(builder *b, const char *ctx, uv_str m, uint32_t line_
                                 "%s: line %u, segment %zu: invalid base64 character '%c'", ctx,
                                 line + 1, seg_in_line, c);
                 return fail(UV_EINVALID,
-                            "%s: line %u, segment %zu: invalid base64 character (byte 0x%02x)",
-                            ctx, line + 1, seg_in_line, c);
+                            "%s: line %u, segment %zu: invalid base64 character (byte 0x%02x)", ctx,
+                            line + 1, seg_in_line, c);
             }
             if (st == VLQ_TRUNCATED)
                 return fail(UV_EINVALID, "%s: line %u, segment %zu: truncated VLQ value", ctx,
@@ -807,8 +827,8 @@ static int decode_mappings(builder *b, const char *ctx, uv_str m, uint32_t line_
                 return fail(UV_EINVALID, "%s: line %u, segment %zu: %s %lld is negative", ctx,
                             line + 1, seg_in_line, field_names[f], (long long)nv);
             if (nv > INT32_MAX)
-                return fail(UV_EINVALID, "%s: line %u, segment %zu: %s %lld exceeds 2^31-1",
-                            ctx, line + 1, seg_in_line, field_names[f], (long long)nv);
+                return fail(UV_EINVALID, "%s: line %u, segment %zu: %s %lld exceeds 2^31-1", ctx,
+                            line + 1, seg_in_line, field_names[f], (long long)nv);
             state[f] = nv;
         }
         sm_seg seg;
@@ -859,7 +879,7 @@ static int decode_mappings(builder *b, const char *ctx, uv_str m, uint32_t line_
 typedef struct {
     bool has_version, has_sources, has_mappings, has_sections, has_names;
     uint32_t version_ok;
-    uv_str mappings;     /* span (escaped flag below) */
+    uv_str mappings; /* span (escaped flag below) */
     bool mappings_escaped;
     size_t sections_pos; /* cursor position of the sections array */
     size_t ignore_pos[2];
@@ -878,9 +898,10 @@ static int parse_sources(jscan *s, builder *b, const char *ctx, map_fields *mf)
     mf->src_first = b->sources.len;
     while ((rc = array_next(s, &first)) == 1) {
         sm_source *src = vec_push(&b->sources);
-        if (!src) return b->sources.len >= b->sources.limit
-                             ? fail(UV_ETOOBIG, "%s: too many sources", ctx)
-                             : oom();
+        if (!src)
+            return b->sources.len >= b->sources.limit
+                       ? fail(UV_ETOOBIG, "%s: too many sources", ctx)
+                       : oom();
         memset(src, 0, sizeof *src);
         if (at_null(s)) {
             src->raw = UV_STR_NULL;
@@ -903,9 +924,9 @@ static int parse_names(jscan *s, builder *b, const char *ctx, map_fields *mf)
     mf->name_first = b->names.len;
     while ((rc = array_next(s, &first)) == 1) {
         uv_str *name = vec_push(&b->names);
-        if (!name) return b->names.len >= b->names.limit
-                              ? fail(UV_ETOOBIG, "%s: too many names", ctx)
-                              : oom();
+        if (!name)
+            return b->names.len >= b->names.limit ? fail(UV_ETOOBIG, "%s: too many names", ctx)
+                                                  : oom();
         if (!at_char(s, '"')) return fail(UV_EINVALID, "%s[%zu]: expected a string", ctx, i);
         if ((rc = read_string(s, b->arena, name))) return rc;
         i++;
@@ -929,8 +950,8 @@ static int parse_contents(jscan *s, vec *out, const char *ctx)
     out->len = 0;
     while ((rc = array_next(s, &first)) == 1) {
         content_span *c = vec_push(out);
-        if (!c) return out->len >= out->limit ? fail(UV_ETOOBIG, "%s: too many entries", ctx)
-                                               : oom();
+        if (!c)
+            return out->len >= out->limit ? fail(UV_ETOOBIG, "%s: too many entries", ctx) : oom();
         if (at_null(s)) {
             c->ptr = NULL;
             c->len = 0;
@@ -1131,7 +1152,8 @@ static int parse_map_object(jscan *s, builder *b, const char *prefix, bool neste
             bool is_int;
             int64_t v;
             ws(s);
-            if (s->pos < s->len && (s->p[s->pos] == '-' || (s->p[s->pos] >= '0' && s->p[s->pos] <= '9'))) {
+            if (s->pos < s->len &&
+                (s->p[s->pos] == '-' || (s->p[s->pos] >= '0' && s->p[s->pos] <= '9'))) {
                 if ((rc = scan_number(s, &is_int, &v))) goto out;
                 if (!is_int || v != 3) {
                     rc = fail(UV_EINVALID, "%s: unsupported version (expected 3)", CTX("version"));
@@ -1216,8 +1238,7 @@ static int parse_map_object(jscan *s, builder *b, const char *prefix, bool neste
             if ((rc = skip_value(s))) goto out;
         } else if (key_is(key, kesc, "sections")) {
             if (nested) {
-                rc = fail(UV_EINVALID, "%s: nested index maps are not allowed",
-                          CTX("sections"));
+                rc = fail(UV_EINVALID, "%s: nested index maps are not allowed", CTX("sections"));
                 goto out;
             }
             if (!at_char(s, '[')) {
@@ -1362,7 +1383,8 @@ int uv_sourcemap_parse(uv_sourcemap **out, const char *json, size_t len)
         rc = oom();
         goto fail;
     }
-    for (size_t i = 0; i < b.segs.len; i++) cols[i] = ((const sm_seg *)b.segs.data)[i].gen_col;
+    for (size_t i = 0; i < b.segs.len; i++)
+        cols[i] = ((const sm_seg *)b.segs.data)[i].gen_col;
     map->own_cols = cols;
     map->cols = cols;
     map->arena = b.arena;
@@ -1521,8 +1543,8 @@ int uv_sourcemap_segment(const uv_sourcemap *map, size_t i, uv_sm_token *out)
     }
     const sm_seg *seg = &map->segs[i];
     if (seg->src == UV_SM_NONE) {
-        *out = (uv_sm_token){(uint32_t)lo, map->cols[i], UV_SM_NONE, UV_SM_NONE, UV_SM_NONE,
-                             UV_SM_NONE};
+        *out = (uv_sm_token){(uint32_t)lo, map->cols[i], UV_SM_NONE,
+                             UV_SM_NONE,   UV_SM_NONE,   UV_SM_NONE};
         return 0;
     }
     return segment_token(map, i, (uint32_t)lo, out);
@@ -1634,7 +1656,8 @@ static int append_u32s(uv_buf *out, const uint32_t *v, size_t n)
         return fail(UV_ETOOBIG, "source map cache: too large");
     uint8_t *p = uv_buf_reserve(out, bytes);
     if (!p) return uv_error_last()->code;
-    for (size_t i = 0; i < n; i++) put32(p + 4 * i, v[i]);
+    for (size_t i = 0; i < n; i++)
+        put32(p + 4 * i, v[i]);
     out->len += bytes;
     return 0;
 }
@@ -1760,7 +1783,8 @@ int uv_sourcemap_write_cache(const uv_sourcemap *map, uv_buf *out)
         /* the header as little-endian u32s, in field order */
         uint32_t words[sizeof h / 4];
         memcpy(words, &h, sizeof h);
-        for (size_t i = 0; i < sizeof h / 4; i++) put32(out->data + start + 4 * i, words[i]);
+        for (size_t i = 0; i < sizeof h / 4; i++)
+            put32(out->data + start + 4 * i, words[i]);
     }
 done:
     uv_buf_free(&w.strtab);
@@ -1891,7 +1915,8 @@ static bool comment_value(const char *t, size_t n, const char *name, bool allow_
     size_t nl = strlen(name);
     if (n - 2 < nl + 1 || memcmp(t + 2, name, nl) != 0 || t[2 + nl] != '=') return false;
     size_t i = 3 + nl, j = i;
-    while (j < n && !is_space(t[j]) && t[j] != '"' && t[j] != '\'') j++;
+    while (j < n && !is_space(t[j]) && t[j] != '"' && t[j] != '\'')
+        j++;
     if (j == i) return false;
     /* only whitespace may follow the value inside the comment */
     for (size_t k = j; k < n; k++)
@@ -1908,7 +1933,8 @@ static int find_trailing(const char *js, size_t len, const char *name, bool allo
 {
     size_t end = len;
     while (end > 0) {
-        while (end > 0 && is_space(js[end - 1])) end--;
+        while (end > 0 && is_space(js[end - 1]))
+            end--;
         if (end == 0) break;
         if (end >= 2 && js[end - 2] == '*' && js[end - 1] == '/') {
             /* a block comment: find its opening */
@@ -1930,9 +1956,11 @@ static int find_trailing(const char *js, size_t len, const char *name, bool allo
         }
         /* a line: a // comment from its start (after indentation) or code */
         size_t ls = end;
-        while (ls > 0 && js[ls - 1] != '\n' && js[ls - 1] != '\r') ls--;
+        while (ls > 0 && js[ls - 1] != '\n' && js[ls - 1] != '\r')
+            ls--;
         size_t i = ls;
-        while (i < end && (js[i] == ' ' || js[i] == '\t')) i++;
+        while (i < end && (js[i] == ' ' || js[i] == '\t'))
+            i++;
         if (end - i < 2 || js[i] != '/' || js[i + 1] != '/') return UV_ENOTFOUND;
         if (comment_value(js + i + 2, end - i - 2, name, allow_legacy, out)) return 0;
         end = ls;
@@ -1969,7 +1997,8 @@ static void trim(const char **p, size_t *n)
         (*p)++;
         (*n)--;
     }
-    while (*n && is_space((*p)[*n - 1])) (*n)--;
+    while (*n && is_space((*p)[*n - 1]))
+        (*n)--;
 }
 
 int uv_sourcemap_decode_data_url(uv_str url, uv_arena *arena, uv_str *out)

@@ -61,8 +61,7 @@ uv_str uv_sourcemap_source(const uv_sourcemap *map, uint32_t i);
 uv_str uv_sourcemap_source_raw(const uv_sourcemap *map, uint32_t i);
 /* sourcesContent[i]: 0 and the text (unescaped into `arena` when needed; borrowed from the
  * cache when loaded from one) or UV_ENOTFOUND when absent or null. */
-int uv_sourcemap_source_content(const uv_sourcemap *map, uint32_t i, uv_arena *arena,
-                                uv_str *out);
+int uv_sourcemap_source_content(const uv_sourcemap *map, uint32_t i, uv_arena *arena, uv_str *out);
 bool uv_sourcemap_source_ignored(const uv_sourcemap *map, uint32_t i);
 
 uint32_t uv_sourcemap_name_count(const uv_sourcemap *map);

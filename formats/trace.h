@@ -31,9 +31,9 @@ typedef struct {
     uint32_t line;        /* 0-based; valid when has_line */
     uint32_t column;      /* 0-based; valid when has_column */
     bool has_line, has_column;
-    bool is_native;       /* `native`, `<anonymous>` or another frame without a location */
-    void *json;           /* borrowed json_t * of this frame's object in the payload, or NULL */
-    size_t text_line;     /* for text input: 0-based index of the input line holding it */
+    bool is_native;   /* `native`, `<anonymous>` or another frame without a location */
+    void *json;       /* borrowed json_t * of this frame's object in the payload, or NULL */
+    size_t text_line; /* for text input: 0-based index of the input line holding it */
 } uv_trace_frame;
 
 typedef struct {
@@ -41,17 +41,17 @@ typedef struct {
     const char *message;         /* "" when unknown */
     uv_trace_frame *frames;      /* innermost (throwing) frame first */
     size_t frame_count;
-    void *json;                  /* borrowed json_t * of this trace's object, or NULL */
-    size_t text_line;            /* text input: index of the line with the error message */
+    void *json;       /* borrowed json_t * of this trace's object, or NULL */
+    size_t text_line; /* text input: index of the line with the error message */
 } uv_trace_exception;
 
 typedef struct uv_trace {
     uv_trace_kind kind;
-    const char *version;   /* code version from the payload, or NULL */
-    const char *platform;  /* e.g. "browser", "node", or NULL */
+    const char *version;            /* code version from the payload, or NULL */
+    const char *platform;           /* e.g. "browser", "node", or NULL */
     uv_trace_exception *exceptions; /* in chain order: the outermost error first */
     size_t exception_count;
-    void *json_root;       /* owned json_t * of the whole payload (NULL for text) */
+    void *json_root; /* owned json_t * of the whole payload (NULL for text) */
     /* For text input: the input split in lines so output can keep non-frame lines. */
     const char **text_lines;
     size_t text_line_count;

@@ -51,8 +51,8 @@ static const char *const stmt_sql[UV_STMT_COUNT] = {
         " WHERE a.project_id = ?1 AND ?2 IS NULL AND ?3 IS NULL"
         " ORDER BY a.key, a.kind, v.version",
     [UV_STMT_ARTIFACT_DELETE] =
-        "DELETE FROM artifacts WHERE project_id = ?1 AND kind = ?3 AND key = ?4 AND version_id ="
-        " (SELECT id FROM versions WHERE project_id = ?1 AND version = ?2)",
+        ("DELETE FROM artifacts WHERE project_id = ?1 AND kind = ?3 AND key = ?4 AND version_id ="
+         " (SELECT id FROM versions WHERE project_id = ?1 AND version = ?2)"),
     [UV_STMT_BEGIN] = "BEGIN IMMEDIATE",
     [UV_STMT_COMMIT] = "COMMIT",
     [UV_STMT_ROLLBACK] = "ROLLBACK",

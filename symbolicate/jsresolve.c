@@ -41,23 +41,23 @@
 typedef struct {
     bool tried;
     bool have_text;
-    uv_str text;            /* original source text */
-    uv_jsscopes *scopes;    /* its function scopes, NULL when not parsed or failed */
-    uv_mapped scope_bytes;  /* backing of `scopes` when loaded from the cache */
-    const char **lines;     /* text split into lines, lazily for context */
+    uv_str text;           /* original source text */
+    uv_jsscopes *scopes;   /* its function scopes, NULL when not parsed or failed */
+    uv_mapped scope_bytes; /* backing of `scopes` when loaded from the cache */
+    const char **lines;    /* text split into lines, lazily for context */
     size_t line_count;
 } source_info;
 
 typedef struct {
-    char *key;              /* artifact key (or map path in explicit mode) */
-    char *blob;             /* blob hash of the map in the store, or NULL */
-    char *version;          /* version the map was stored under, or NULL (explicit mode) */
+    char *key;     /* artifact key (or map path in explicit mode) */
+    char *blob;    /* blob hash of the map in the store, or NULL */
+    char *version; /* version the map was stored under, or NULL (explicit mode) */
     uv_sourcemap *map;
-    uv_mapped map_bytes;    /* backing bytes of `map` (blob, cache file or file) */
-    uv_arena *arena;        /* backing for data: URL maps and unescaped texts */
+    uv_mapped map_bytes;     /* backing bytes of `map` (blob, cache file or file) */
+    uv_arena *arena;         /* backing for data: URL maps and unescaped texts */
     uv_jsscopes *min_scopes; /* scopes of the minified file, NULL when unknown */
     uv_mapped min_bytes;
-    source_info *sources;   /* one per map source */
+    source_info *sources; /* one per map source */
 } loaded_map;
 
 typedef struct {
@@ -86,7 +86,7 @@ struct uv_jsresolver {
     uv_arena *arena;
     url_entry *urls;
     size_t url_count, url_cap;
-    loaded_map **maps;      /* all loaded maps, owned */
+    loaded_map **maps; /* all loaded maps, owned */
     size_t map_count, map_cap;
     artifact_list minified, sourcemaps;
 };
@@ -201,7 +201,8 @@ unsigned uv_jsresolve_match_score(const char *key, const char *url)
     /* Path suffix on a segment boundary: "/srv/app/dist/app.js" ends with "/dist/app.js". */
     const char *kp = k.path;
     size_t kl = kpath_len;
-    while (kl > 0 && *kp == '/') kp++, kl--;
+    while (kl > 0 && *kp == '/')
+        kp++, kl--;
     if (kl == 0 || kl >= upath_len) return 0;
     const char *tail = u.path + upath_len - kl;
     if (tail[-1] != '/' || strncmp(tail, kp, kl) != 0) return 0;
@@ -327,8 +328,8 @@ static int finish_loaded_map(loaded_map *m)
 }
 
 /* Loads the map stored as blob `blob` (key `key`), through the cache. */
-static int load_stored_map(uv_jsresolver *r, const char *key, const char *version,
-                           const char *blob, loaded_map **out)
+static int load_stored_map(uv_jsresolver *r, const char *key, const char *version, const char *blob,
+                           loaded_map **out)
 {
     uv_store *store = r->options.store;
     loaded_map *m = new_loaded_map(key);
@@ -378,15 +379,13 @@ static void load_minified_scopes(uv_jsresolver *r, loaded_map *m, const char *bl
 {
     uv_store *store = r->options.store;
     if (uv_store_cache_get(store, SCOPES_KIND, blob, CACHE_VERSION, &m->min_bytes) == 0) {
-        if (uv_jsscope_load_cache(&m->min_scopes, m->min_bytes.data, m->min_bytes.len) == 0)
-            return;
+        if (uv_jsscope_load_cache(&m->min_scopes, m->min_bytes.data, m->min_bytes.len) == 0) return;
         uv_mapped_release(&m->min_bytes);
         uv_store_cache_drop(store, SCOPES_KIND, blob, CACHE_VERSION);
         m->min_scopes = NULL;
     }
     if (uv_store_blob_map(store, blob, &m->min_bytes) != 0) goto done;
-    if (uv_jsscope_parse(&m->min_scopes, (const char *)m->min_bytes.data, m->min_bytes.len) !=
-        0) {
+    if (uv_jsscope_parse(&m->min_scopes, (const char *)m->min_bytes.data, m->min_bytes.len) != 0) {
         m->min_scopes = NULL;
         goto done;
     }
@@ -419,7 +418,8 @@ static char *join_key(uv_arena *arena, const char *base_key, const char *rel)
             /* skip */
         } else if (seg_len == 2 && p[0] == '.' && p[1] == '.') {
             if (len > 0 && out[len - 1] == '/') len--;
-            while (len > 0 && out[len - 1] != '/') len--;
+            while (len > 0 && out[len - 1] != '/')
+                len--;
         } else {
             memcpy(out + len, p, seg_len);
             len += seg_len;
@@ -535,9 +535,11 @@ static int resolve_url_store(uv_jsresolver *r, url_entry *e)
 static void basename_of(const char *s, size_t len, const char **out, size_t *out_len)
 {
     size_t end = 0;
-    while (end < len && s[end] != '?' && s[end] != '#') end++;
+    while (end < len && s[end] != '?' && s[end] != '#')
+        end++;
     size_t start = end;
-    while (start > 0 && s[start - 1] != '/' && s[start - 1] != '\\') start--;
+    while (start > 0 && s[start - 1] != '/' && s[start - 1] != '\\')
+        start--;
     *out = s + start;
     *out_len = end - start;
 }
@@ -566,8 +568,8 @@ static int resolve_url_explicit(uv_jsresolver *r, url_entry *e)
             return 0;
         }
     }
-    return set_missing(r, e, UV_FRAME_MISSING_SOURCEMAP,
-                       "none of the given source maps is for %s", e->url);
+    return set_missing(r, e, UV_FRAME_MISSING_SOURCEMAP, "none of the given source maps is for %s",
+                       e->url);
 }
 
 static url_entry *entry_for(uv_jsresolver *r, const char *raw_url, int *rc)
@@ -617,10 +619,9 @@ static void load_source_scopes(uv_jsresolver *r, loaded_map *m, uint32_t i, sour
         int n = snprintf(id, sizeof id, "%s/%u", m->blob, i);
         uv_sha256_hex(id, (size_t)n, key);
     }
-    if (key[0] && uv_store_cache_get(store, SOURCE_SCOPES_KIND, key, CACHE_VERSION,
-                                     &s->scope_bytes) == 0) {
-        if (uv_jsscope_load_cache(&s->scopes, s->scope_bytes.data, s->scope_bytes.len) == 0)
-            return;
+    if (key[0] &&
+        uv_store_cache_get(store, SOURCE_SCOPES_KIND, key, CACHE_VERSION, &s->scope_bytes) == 0) {
+        if (uv_jsscope_load_cache(&s->scopes, s->scope_bytes.data, s->scope_bytes.len) == 0) return;
         uv_mapped_release(&s->scope_bytes);
         uv_store_cache_drop(store, SOURCE_SCOPES_KIND, key, CACHE_VERSION);
         s->scopes = NULL;
@@ -653,8 +654,8 @@ static source_info *source_text(uv_jsresolver *r, loaded_map *m, uint32_t i)
         uv_artifact a;
         if (key && key_len < sizeof a.key) {
             snprintf(key, key_len + 1, "%s\n%.*s", m->key, (int)name.len, name.ptr);
-            if (uv_store_artifact_get(r->options.store, r->options.project_id, m->version,
-                                      "source", key, &a) == 0) {
+            if (uv_store_artifact_get(r->options.store, r->options.project_id, m->version, "source",
+                                      key, &a) == 0) {
                 uv_mapped bytes;
                 if (uv_store_blob_map(r->options.store, a.blob, &bytes) == 0) {
                     char *copy = uv_arena_strndup(m->arena, (const char *)bytes.data, bytes.len);
@@ -904,7 +905,8 @@ int uv_jsresolve_new(uv_jsresolver **out, const uv_jsresolve_options *options)
 void uv_jsresolve_free(uv_jsresolver *resolver)
 {
     if (!resolver) return;
-    for (size_t i = 0; i < resolver->map_count; i++) free_loaded_map(resolver->maps[i]);
+    for (size_t i = 0; i < resolver->map_count; i++)
+        free_loaded_map(resolver->maps[i]);
     free(resolver->maps);
     free(resolver->urls);
     free(resolver->minified.items);

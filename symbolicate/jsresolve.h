@@ -37,19 +37,19 @@ const char *uv_name_origin_name(uv_name_origin origin);
 
 typedef struct {
     uv_frame_status status;
-    const char *function;      /* original enclosing function name, NULL when unknown */
+    const char *function; /* original enclosing function name, NULL when unknown */
     uv_name_origin function_origin;
-    const char *source;        /* original source (sourceRoot joined), NULL unless resolved */
-    uint32_t line, column;     /* original position, 0-based */
-    const char *name;          /* `names` entry of the mapping, NULL when none */
-    bool approximate;          /* the frame had no column: first mapping of the line was used */
-    bool in_ignore_list;       /* the source is in the map's ignoreList */
-    const char *artifact;      /* key of the map used (e.g. "~/static/app.min.js"), or NULL */
-    const char *detail;        /* for missing/malformed: what was looked for or what failed */
+    const char *source;    /* original source (sourceRoot joined), NULL unless resolved */
+    uint32_t line, column; /* original position, 0-based */
+    const char *name;      /* `names` entry of the mapping, NULL when none */
+    bool approximate;      /* the frame had no column: first mapping of the line was used */
+    bool in_ignore_list;   /* the source is in the map's ignoreList */
+    const char *artifact;  /* key of the map used (e.g. "~/static/app.min.js"), or NULL */
+    const char *detail;    /* for missing/malformed: what was looked for or what failed */
     /* Source context (when requested and the source text is known). */
     const char **pre_context;
     size_t pre_count;
-    const char *context_line;  /* NULL when no source text */
+    const char *context_line; /* NULL when no source text */
     const char **post_context;
     size_t post_count;
 } uv_resolved_frame;

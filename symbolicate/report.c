@@ -22,7 +22,8 @@ static json_t *json_text(const char *s)
     size_t n = strlen(s);
     char *copy = malloc(n + 1);
     if (!copy) return json_null();
-    for (size_t i = 0; i <= n; i++) copy[i] = (s[i] & 0x80) ? '?' : s[i];
+    for (size_t i = 0; i <= n; i++)
+        copy[i] = (s[i] & 0x80) ? '?' : s[i];
     v = json_string(copy);
     free(copy);
     return v ? v : json_null();
@@ -31,7 +32,8 @@ static json_t *json_text(const char *s)
 static json_t *context_lines(const char *const *lines, size_t count)
 {
     json_t *a = json_array();
-    for (size_t i = 0; a && i < count; i++) json_array_append_new(a, json_text(lines[i]));
+    for (size_t i = 0; a && i < count; i++)
+        json_array_append_new(a, json_text(lines[i]));
     return a;
 }
 
@@ -104,9 +106,9 @@ int uv_report_json(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const 
             json_object_set_new(fo, "url", json_text(f->url));
             json_object_set_new(fo, "line",
                                 f->has_line ? json_integer((json_int_t)f->line + 1) : json_null());
-            json_object_set_new(fo, "column", f->has_column
-                                                  ? json_integer((json_int_t)f->column + 1)
-                                                  : json_null());
+            json_object_set_new(fo, "column",
+                                f->has_column ? json_integer((json_int_t)f->column + 1)
+                                              : json_null());
             json_object_set_new(fo, "resolved", resolved_object(&frames[e][i]));
             json_array_append_new(fa, fo);
         }
@@ -119,9 +121,8 @@ int uv_report_json(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const 
     return rc;
 }
 
-static int frame_line(uv_buf *out, const char *indent, size_t indent_len,
-                      const uv_trace_frame *in, const uv_resolved_frame *f,
-                      const char *original_line)
+static int frame_line(uv_buf *out, const char *indent, size_t indent_len, const uv_trace_frame *in,
+                      const uv_resolved_frame *f, const char *original_line)
 {
     int rc;
     if (f->status != UV_FRAME_SYMBOLICATED) {
@@ -142,8 +143,8 @@ static int frame_line(uv_buf *out, const char *indent, size_t indent_len,
             rc = uv_buf_printf(out, "%.*sat %s", (int)indent_len, indent,
                                in->function[0] ? in->function : "<unknown>");
         /* Frames inside the runtime are expected to stay as they are; say why others do. */
-        bool internal = !in->url || !in->url[0] || strncmp(in->url, "node:", 5) == 0 ||
-                        in->is_native;
+        bool internal =
+            !in->url || !in->url[0] || strncmp(in->url, "node:", 5) == 0 || in->is_native;
         if (rc == 0 && !internal)
             rc = uv_buf_printf(out, "  [%s]", uv_frame_status_name(f->status));
         return rc ? rc : uv_buf_append(out, "\n", 1);
@@ -160,14 +161,15 @@ static int frame_line(uv_buf *out, const char *indent, size_t indent_len,
     if (rc != 0 || !f->context_line) return rc;
     unsigned last = f->line + 1 + (unsigned)f->post_count;
     int width = 1;
-    for (unsigned v = last; v >= 10; v /= 10) width++;
+    for (unsigned v = last; v >= 10; v /= 10)
+        width++;
     unsigned first = f->line + 1 - (unsigned)f->pre_count;
     for (size_t i = 0; rc == 0 && i < f->pre_count; i++)
         rc = uv_buf_printf(out, "%.*s      %*u | %s\n", (int)indent_len, indent, width,
                            first + (unsigned)i, f->pre_context[i]);
     if (rc == 0)
-        rc = uv_buf_printf(out, "%.*s    > %*u | %s\n", (int)indent_len, indent, width,
-                           f->line + 1, f->context_line);
+        rc = uv_buf_printf(out, "%.*s    > %*u | %s\n", (int)indent_len, indent, width, f->line + 1,
+                           f->context_line);
     for (size_t i = 0; rc == 0 && i < f->post_count; i++)
         rc = uv_buf_printf(out, "%.*s      %*u | %s\n", (int)indent_len, indent, width,
                            f->line + 2 + (unsigned)i, f->post_context[i]);

@@ -23,7 +23,7 @@ typedef struct {
     char *path; /* on disk */
     char *rel;  /* relative to the root given */
     bool is_map;
-    bool used;  /* a map already paired with a script */
+    bool used; /* a map already paired with a script */
 } found_file;
 
 typedef struct {
@@ -176,7 +176,8 @@ static void normalize_path(char *path)
         } else if (len == 2 && p[0] == '.' && p[1] == '.' && out > start &&
                    !(out - start >= 3 && strncmp(out - 3, "../", 3) == 0)) {
             out--; /* drop the previous segment */
-            while (out > start && out[-1] != '/') out--;
+            while (out > start && out[-1] != '/')
+                out--;
         } else {
             /* out never passes p, and the '/' written lands at or before p's own '/'. */
             memmove(out, p, len);
@@ -308,8 +309,8 @@ static int store_group(upload_ctx *c, const char *url, const found_file *script,
 
 /* Finds the map of a script: its sourceMappingURL (file or data: URL), else NAME.map.
  * On success either *map_file is set (a file of the walk or elsewhere on disk) or *inline_json. */
-static int locate_map(upload_ctx *c, const found_file *script, const uv_mapped *js,
-                      char **map_path, uv_str *inline_json)
+static int locate_map(upload_ctx *c, const found_file *script, const uv_mapped *js, char **map_path,
+                      uv_str *inline_json)
 {
     *map_path = NULL;
     *inline_json = UV_STR_NULL;
@@ -325,7 +326,8 @@ static int locate_map(upload_ctx *c, const found_file *script, const uv_mapped *
             return 0;
         }
         size_t len = 0;
-        while (len < url.len && url.ptr[len] != '?' && url.ptr[len] != '#') len++;
+        while (len < url.len && url.ptr[len] != '?' && url.ptr[len] != '#')
+            len++;
         char *rel = uv_arena_strndup(c->arena, url.ptr, len);
         if (!rel) return UV_ENOMEM;
         char *candidate = NULL;
@@ -408,8 +410,8 @@ static int upload_script(upload_ctx *c, found_file *script)
             js_debug.len < sizeof debug_id)
             snprintf(debug_id, sizeof debug_id, "%.*s", (int)js_debug.len, js_debug.ptr);
         char *url = url_for(c, script->rel);
-        rc = url ? store_group(c, url, script, &js, map_path, &map_bytes, map, debug_id)
-                 : UV_ENOMEM;
+        rc =
+            url ? store_group(c, url, script, &js, map_path, &map_bytes, map, debug_id) : UV_ENOMEM;
     }
     uv_error_clear();
     uv_sourcemap_free(map);
@@ -454,8 +456,8 @@ int uv_upload_sourcemaps(const uv_upload_sourcemaps_options *options, uv_upload_
         const char *path = options->paths[i];
         struct stat st;
         if (stat(path, &st) != 0) {
-            rc = uv_error_set(errno == ENOENT ? UV_ENOTFOUND : UV_EIO, UV_LIB_OS, errno,
-                              "%s: %s", path, strerror(errno));
+            rc = uv_error_set(errno == ENOENT ? UV_ENOTFOUND : UV_EIO, UV_LIB_OS, errno, "%s: %s",
+                              path, strerror(errno));
         } else if (S_ISDIR(st.st_mode)) {
             rc = walk(&c, path, "", 0);
         } else if (S_ISREG(st.st_mode) && (is_script(path) || is_map(path))) {

@@ -29,8 +29,8 @@ typedef void (*uv_upload_report_fn)(void *ctx, uv_upload_severity severity, cons
 typedef struct {
     const char *const *paths; /* directories or files */
     size_t path_count;
-    const char *url_prefix;   /* NULL = "~/" */
-    bool dry_run;             /* validate and report only; `store` may be NULL */
+    const char *url_prefix; /* NULL = "~/" */
+    bool dry_run;           /* validate and report only; `store` may be NULL */
     uv_store *store;
     int64_t project_id;
     const char *version;
@@ -46,7 +46,7 @@ typedef struct {
     size_t debug_ids; /* scripts or maps carrying a debug ID */
     size_t warnings;
     size_t errors;
-    size_t bytes;     /* bytes stored */
+    size_t bytes; /* bytes stored */
 } uv_upload_summary;
 
 /* Runs the upload. Returns 0 when every file was handled (problems are counted in the summary

@@ -23,7 +23,8 @@ static char *render(const uv_jsscopes *s)
             uv_buf_append_str(&b, "-");
         uv_buf_printf(&b, "[%u:%u-%u:%u]", x->start_line, x->start_column, x->end_line,
                       x->end_column);
-        if (x->name_line != UV_JSSCOPE_NONE) uv_buf_printf(&b, "@%u:%u", x->name_line, x->name_column);
+        if (x->name_line != UV_JSSCOPE_NONE)
+            uv_buf_printf(&b, "@%u:%u", x->name_line, x->name_column);
         if (x->parent != UV_JSSCOPE_NONE) uv_buf_printf(&b, "^%u", x->parent);
         if (x->class_name.len)
             uv_buf_printf(&b, "{%.*s@%u:%u}", (int)x->class_name.len, x->class_name.ptr,
@@ -78,8 +79,7 @@ TEST(declarations_and_expressions)
         {"export default function(){}", "-[0:15-0:27]"},
         {"export default function named(){}", "named[0:15-0:33]@0:24"},
         {"foo(function(){ return 1 })", "-[0:4-0:26]"},
-        {"function outer(){ function inner(){} }",
-         "outer[0:0-0:38]@0:9 inner[0:18-0:36]@0:27^0"},
+        {"function outer(){ function inner(){} }", "outer[0:0-0:38]@0:9 inner[0:18-0:36]@0:27^0"},
         {"function f(a = function(){}) {}", "f[0:0-0:31]@0:9 a[0:15-0:27]@0:11^0"},
         {"x = { function: 1 }; function f(){}", "f[0:21-0:35]@0:30"},
         {"o.function = 1; function f(){}", "f[0:16-0:30]@0:25"},
@@ -223,17 +223,26 @@ TEST(utf16_columns_and_line_terminators)
         {"\r\nfunction f(){\r\n}\r\n", "f[1:0-2:1]@1:9"},
         {"a\rfunction f(){}", "f[1:0-1:14]@1:9"},
         /* U+2028 and U+2029 end lines, also inside strings and comments */
-        {"x = 1;\xE2\x80\xA8" "function f(){}", "f[1:0-1:14]@1:9"},
+        {"x = 1;\xE2\x80\xA8"
+         "function f(){}",
+         "f[1:0-1:14]@1:9"},
         {"x = '\xE2\x80\xA8'; function f(){}", "f[1:3-1:17]@1:12"},
-        {"// c\xE2\x80\xA9" "function f(){}", "f[1:0-1:14]@1:9"},
+        {"// c\xE2\x80\xA9"
+         "function f(){}",
+         "f[1:0-1:14]@1:9"},
         /* invalid bytes count one unit each */
         {"x = '\xFF\xFE'; function f(){}", "f[0:10-0:24]@0:19"},
         {"x = '\xE2\x82'; function f(){}", "f[0:10-0:24]@0:19"},
         {"x = '\xED\xA0\x80'; function f(){}", "f[0:11-0:25]@0:20"},
         /* a byte order mark at the start is not part of the text; elsewhere U+FEFF and
          * U+00A0 are whitespace */
-        {"\xEF\xBB\xBF" "function\xC2\xA0" "f(){}", "f[0:0-0:14]@0:9"},
-        {"x;\xEF\xBB\xBF" "function f(){}", "f[0:3-0:17]@0:12"},
+        {"\xEF\xBB\xBF"
+         "function\xC2\xA0"
+         "f(){}",
+         "f[0:0-0:14]@0:9"},
+        {"x;\xEF\xBB\xBF"
+         "function f(){}",
+         "f[0:3-0:17]@0:12"},
         {"\xEF\xBB\xBF#!/usr/bin/env node\nfunction f(){}", "f[1:0-1:14]@1:9"},
         /* \u escapes in identifiers */
         {"var \\u0061b = function(){}", "\\u0061b[0:14-0:26]@0:4"},
@@ -243,8 +252,8 @@ TEST(utf16_columns_and_line_terminators)
 
 /* Looks up the scope at the byte offset of `needle` in a one-line ASCII source (columns equal
  * byte offsets there) and returns its name, "-" when anonymous, "(none)" outside any. */
-static const char *name_at(const uv_jsscopes *s, const char *src, const char *needle,
-                           char *out, size_t cap)
+static const char *name_at(const uv_jsscopes *s, const char *src, const char *needle, char *out,
+                           size_t cap)
 {
     const char *at = strstr(src, needle);
     if (!at) return "(needle missing)";
@@ -346,7 +355,7 @@ TEST(find)
     CHECK_INT(uv_jsscope_count(s), 2);
     CHECK_INT(uv_jsscope_find(s, 0, 0), UV_JSSCOPE_NONE);
     CHECK_INT(uv_jsscope_find(s, 0, 2), UV_JSSCOPE_NONE);
-    CHECK_INT(uv_jsscope_find(s, 0, 3), 0);  /* start is inclusive */
+    CHECK_INT(uv_jsscope_find(s, 0, 3), 0); /* start is inclusive */
     CHECK_INT(uv_jsscope_find(s, 0, 18), 0);
     CHECK_INT(uv_jsscope_find(s, 0, 19), 1);
     CHECK_INT(uv_jsscope_find(s, 0, 33), 1);
@@ -392,7 +401,8 @@ TEST(limits)
     uv_jsscope_free(s);
     /* nested arrows count towards the nesting limit too */
     char *arrows = malloc(6 * n);
-    for (size_t i = 0; i < n; i++) memcpy(arrows + 6 * i, "a=>b=>", 6);
+    for (size_t i = 0; i < n; i++)
+        memcpy(arrows + 6 * i, "a=>b=>", 6);
     CHECK_INT(uv_jsscope_parse(&s, arrows, 6 * n), UV_ETOOBIG);
     free(arrows);
     free(deep);
@@ -424,7 +434,8 @@ static bool same_scopes(const uv_jsscopes *a, const uv_jsscopes *b)
 
 static void put32(uint8_t *p, uint32_t v)
 {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 TEST(cache_round_trip)
@@ -540,8 +551,8 @@ static const char *node_modules(void)
 
 static bool ident_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '$';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$';
 }
 
 /* Every `function NAME(` in acorn's bundle (found by a plain text scan, independent of the
@@ -568,9 +579,11 @@ TEST(acorn_self_check)
         }
         if (strncmp(src + i, "function ", 9) == 0 && (i == 0 || !ident_char(src[i - 1]))) {
             size_t n = i + 9, end = n;
-            while (end < len && ident_char(src[end])) end++;
+            while (end < len && ident_char(src[end]))
+                end++;
             size_t paren = end;
-            while (paren < len && src[paren] == ' ') paren++;
+            while (paren < len && src[paren] == ' ')
+                paren++;
             if (end > n && paren < len && src[paren] == '(') {
                 declared++;
                 uint32_t name_col = col + (uint32_t)(n - i);
@@ -587,7 +600,8 @@ TEST(acorn_self_check)
         /* `.NAME = function(`: the member names the function expression */
         if (strncmp(src + i, " = function(", 12) == 0) {
             size_t n = i;
-            while (n > 0 && ident_char(src[n - 1])) n--;
+            while (n > 0 && ident_char(src[n - 1]))
+                n--;
             if (n < i && n > 0 && src[n - 1] == '.') {
                 assigned++;
                 uint32_t at = uv_jsscope_find(s, line, col + 3);

@@ -28,7 +28,13 @@ typedef struct {
     int64_t v[5];
 } abs_seg;
 
-#define END_LINE {0, {0}}
+#define END_LINE                                                                                   \
+    {                                                                                              \
+        0,                                                                                         \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 /* Encodes absolute segments (lines separated by END_LINE entries) as a mappings string. */
 static char *encode(const abs_seg *segs, size_t count)
@@ -58,7 +64,8 @@ static uv_sourcemap *parse_ok(const char *json)
 {
     uv_sourcemap *map = NULL;
     int rc = uv_sourcemap_parse(&map, json, strlen(json));
-    if (rc) fprintf(stderr, "unexpected parse failure: %s\n  for %s\n", uv_error_last()->message, json);
+    if (rc)
+        fprintf(stderr, "unexpected parse failure: %s\n  for %s\n", uv_error_last()->message, json);
     CHECK_INT(rc, 0);
     return map;
 }
@@ -87,10 +94,10 @@ TEST(vlq_table)
         {"gB", 0, 16, 2},
         {"hB", 0, -16, 2},
         {"2H", 0, 123, 2},
-        {"+/////D", 0, INT32_MAX, 7},  /* the largest value */
+        {"+/////D", 0, INT32_MAX, 7}, /* the largest value */
         {"//////D", 0, -INT32_MAX, 7},
-        {"B", 0, INT32_MIN, 1},        /* "-0" stands for -2^31 (ECMA-426) */
-        {"AC", 0, 0, 1},               /* stops after one value */
+        {"B", 0, INT32_MIN, 1},         /* "-0" stands for -2^31 (ECMA-426) */
+        {"AC", 0, 0, 1},                /* stops after one value */
         {"+/////H", UV_EINVALID, 0, 0}, /* 2^32 - 1 in magnitude bits: over 32 bits */
         {"+/////E", UV_EINVALID, 0, 0},
         {"ggggggggA", UV_EINVALID, 0, 0}, /* too many continuation digits */
@@ -116,7 +123,8 @@ TEST(vlq_table)
 
 TEST(vlq_roundtrip)
 {
-    const int64_t values[] = {0, 1, -1, 15, 16, -16, 31, 32, 1000, -1000, 65535, 1 << 20,
+    const int64_t values[] = {0,          1,         -1,         15,           16,    -16,
+                              31,         32,        1000,       -1000,        65535, 1 << 20,
                               -(1 << 25), INT32_MAX, -INT32_MAX, INT32_MAX - 1};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         char buf[16], *o = buf;
@@ -143,14 +151,16 @@ TEST(malformed_maps)
         {"{\"sources\":[],\"mappings\":\"\"}", UV_EINVALID, "version: missing"},
         {"{\"version\":3,\"mappings\":\"\"}", UV_EINVALID, "sources: missing"},
         {"{\"version\":3,\"sources\":[]}", UV_EINVALID, "mappings: missing"},
-        {"{\"version\":3,\"sources\":[1],\"mappings\":\"\"}", UV_EINVALID, "sources[0]: expected a string or null"},
-        {"{\"version\":3,\"sources\":[],\"names\":[null],\"mappings\":\"\"}", UV_EINVALID, "names[0]: expected a string"},
+        {"{\"version\":3,\"sources\":[1],\"mappings\":\"\"}", UV_EINVALID,
+         "sources[0]: expected a string or null"},
+        {"{\"version\":3,\"sources\":[],\"names\":[null],\"mappings\":\"\"}", UV_EINVALID,
+         "names[0]: expected a string"},
         {"{\"version\":3,\"sources\":[\"a\"],\"mappings\":\"AAAA,AA\"}", UV_EINVALID,
          "mappings: line 1, segment 2: 2 fields (a segment has 1, 4 or 5)"},
         {"{\"version\":3,\"sources\":[\"a\"],\"mappings\":\";AAA\"}", UV_EINVALID,
          "mappings: line 2, segment 1: 3 fields"},
-        {"{\"version\":3,\"sources\":[\"a\"],\"names\":[\"x\"],\"mappings\":\"AAAAAA\"}", UV_EINVALID,
-         "mappings: line 1, segment 1: more than 5 fields"},
+        {"{\"version\":3,\"sources\":[\"a\"],\"names\":[\"x\"],\"mappings\":\"AAAAAA\"}",
+         UV_EINVALID, "mappings: line 1, segment 1: more than 5 fields"},
         {"{\"version\":3,\"sources\":[\"a\"],\"mappings\":\"AAAA,A*AA\"}", UV_EINVALID,
          "mappings: line 1, segment 2: invalid base64 character '*'"},
         {"{\"version\":3,\"sources\":[\"a\"],\"mappings\":\"AAAg\"}", UV_EINVALID,
@@ -174,19 +184,21 @@ TEST(malformed_maps)
          "mappings: line 1, segment 1: original line -1 is negative"},
         {"{\"version\":3,\"sources\":[\"a\"],\"mappings\":\"AAAD\"}", UV_EINVALID,
          "mappings: line 1, segment 1: original column -1 is negative"},
-        {"{\"version\":3,\"sources\":[\"a\"],\"names\":[\"n\"],\"mappings\":\"AAAAB\"}", UV_EINVALID,
-         "mappings: line 1, segment 1: name index -2147483648 is negative"},
+        {"{\"version\":3,\"sources\":[\"a\"],\"names\":[\"n\"],\"mappings\":\"AAAAB\"}",
+         UV_EINVALID, "mappings: line 1, segment 1: name index -2147483648 is negative"},
         {"{\"version\":3,\"sources\":[\"a\"],\"mappings\":\"\",\"ignoreList\":[3]}", UV_EINVALID,
          "ignoreList[0]: source index 3 out of range (1 sources)"},
-        {"{\"version\":3,\"sources\":[\"a\"],\"mappings\":\"\",\"x_google_ignoreList\":[0,-1]}", UV_EINVALID,
-         "x_google_ignoreList[1]: expected a non-negative integer"},
+        {"{\"version\":3,\"sources\":[\"a\"],\"mappings\":\"\",\"x_google_ignoreList\":[0,-1]}",
+         UV_EINVALID, "x_google_ignoreList[1]: expected a non-negative integer"},
         {"{\"version\":3,\"sources\":[\"a\"],\"mappings\":\"\",\"ignoreList\":[0.5]}", UV_EINVALID,
          "ignoreList[0]: expected a non-negative integer"},
         {"{\"version\":3,\"sources\":[],\"mappings\":\"\"} x", UV_EINVALID, "trailing characters"},
         {"{\"version\":3,\"sources\":[],\"mappings\":\"\",}", UV_EINVALID, "JSON"},
         {"{\"version\":3,\"sources\":[\"\\q\"],\"mappings\":\"\"}", UV_EINVALID, "bad escape"},
-        {"{\"version\":3,\"sources\":[\"\\u12\"],\"mappings\":\"\"}", UV_EINVALID, "bad \\u escape"},
-        {"{\"version\":3,\"sources\":[\"a\nb\"],\"mappings\":\"\"}", UV_EINVALID, "control character"},
+        {"{\"version\":3,\"sources\":[\"\\u12\"],\"mappings\":\"\"}", UV_EINVALID,
+         "bad \\u escape"},
+        {"{\"version\":3,\"sources\":[\"a\nb\"],\"mappings\":\"\"}", UV_EINVALID,
+         "control character"},
         {"{\"version\":3,\"sources\":[],\"mappings\":\"\"", UV_EINVALID, "JSON"},
         {"[1]", UV_EINVALID, "expected a JSON object"},
         {"", UV_EINVALID, "expected a JSON object"},
@@ -194,15 +206,20 @@ TEST(malformed_maps)
         {"{\"version\":3,\"sources\":[],\"mappings\":\"\",\"x\":tru}", UV_EINVALID, "JSON"},
         {"{\"version\":3,\"sections\":[{\"offset\":{\"line\":0,\"column\":0},\"url\":\"a.map\"}]}",
          UV_EUNSUPPORTED, "sections[0]: sections that reference a map by url are not supported"},
-        {"{\"version\":3,\"sections\":[{\"offset\":{\"line\":0,\"column\":0},\"map\":{\"version\":3,"
+        {"{\"version\":3,\"sections\":[{\"offset\":{\"line\":0,\"column\":0},\"map\":{\"version\":"
+         "3,"
          "\"sections\":[]}}]}",
          UV_EINVALID, "sections[0].map.sections: nested index maps are not allowed"},
-        {"{\"version\":3,\"sections\":[{\"offset\":{\"line\":1,\"column\":0},\"map\":{\"version\":3,"
-         "\"sources\":[],\"mappings\":\"\"}},{\"offset\":{\"line\":0,\"column\":5},\"map\":{\"version\":3,"
+        {"{\"version\":3,\"sections\":[{\"offset\":{\"line\":1,\"column\":0},\"map\":{\"version\":"
+         "3,"
+         "\"sources\":[],\"mappings\":\"\"}},{\"offset\":{\"line\":0,\"column\":5},\"map\":{"
+         "\"version\":3,"
          "\"sources\":[],\"mappings\":\"\"}}]}",
          UV_EINVALID, "sections[1]: offset 0:5 is not after the previous section's 1:0"},
-        {"{\"version\":3,\"sections\":[{\"offset\":{\"line\":0,\"column\":0},\"map\":{\"version\":3,"
-         "\"sources\":[\"a\"],\"mappings\":\"UAAA\"}},{\"offset\":{\"line\":0,\"column\":5},\"map\":{"
+        {"{\"version\":3,\"sections\":[{\"offset\":{\"line\":0,\"column\":0},\"map\":{\"version\":"
+         "3,"
+         "\"sources\":[\"a\"],\"mappings\":\"UAAA\"}},{\"offset\":{\"line\":0,\"column\":5},"
+         "\"map\":{"
          "\"version\":3,\"sources\":[],\"mappings\":\"\"}}]}",
          UV_EINVALID, "sections[1]: overlaps sections[0], which has a mapping at 0:10"},
         {"{\"version\":3,\"sections\":[{\"offset\":{\"line\":0},\"map\":{}}]}", UV_EINVALID,
@@ -224,8 +241,9 @@ TEST(malformed_maps)
         "\"sources\":[\"a\"],\"mappings\":\"AAAA;ACAA\"}}]}";
     uv_sourcemap *map = NULL;
     CHECK_INT(uv_sourcemap_parse(&map, bad_section, strlen(bad_section)), UV_EINVALID);
-    CHECK_CONTAINS(uv_error_last()->message,
-                   "sections[0].map.mappings: line 2, segment 1: source index 1 out of range (1 sources)");
+    CHECK_CONTAINS(
+        uv_error_last()->message,
+        "sections[0].map.mappings: line 2, segment 1: source index 1 out of range (1 sources)");
 }
 
 TEST(nesting_is_bounded)
@@ -233,8 +251,10 @@ TEST(nesting_is_bounded)
     size_t depth = 100000;
     char *json = malloc(depth * 2 + 64);
     size_t o = (size_t)sprintf(json, "{\"version\":3,\"x\":");
-    for (size_t i = 0; i < depth; i++) json[o++] = '[';
-    for (size_t i = 0; i < depth; i++) json[o++] = ']';
+    for (size_t i = 0; i < depth; i++)
+        json[o++] = '[';
+    for (size_t i = 0; i < depth; i++)
+        json[o++] = ']';
     o += (size_t)sprintf(json + o, ",\"sources\":[],\"mappings\":\"\"}");
     uv_sourcemap *map = NULL;
     CHECK_INT(uv_sourcemap_parse(&map, json, o), UV_EINVALID);
@@ -246,12 +266,13 @@ TEST(nesting_is_bounded)
 
 TEST(fields_and_unknowns)
 {
-    uv_sourcemap *map = parse_ok(
-        ")]}'\n{\"version\":3,\"file\":\"out\\/min.js\",\"unknown\":{\"a\":[1,2.5e3,true,false,null]},"
-        "\"sources\":[\"a.js\",null,\"c\\u00e9.js\"],\"names\":[\"x\",\"y\\\"z\"],"
-        "\"sourcesContent\":[\"line1\\nline2 \\ud83d\\ude00\",null],\"mappings\":\"AAAA\","
-        "\"debugId\":\"85314830-023f-4cf1-a267-535f4e37bb17\",\"ignoreList\":[1],"
-        "\"x_google_ignoreList\":[2]}");
+    uv_sourcemap *map =
+        parse_ok(")]}'\n{\"version\":3,\"file\":\"out\\/"
+                 "min.js\",\"unknown\":{\"a\":[1,2.5e3,true,false,null]},"
+                 "\"sources\":[\"a.js\",null,\"c\\u00e9.js\"],\"names\":[\"x\",\"y\\\"z\"],"
+                 "\"sourcesContent\":[\"line1\\nline2 \\ud83d\\ude00\",null],\"mappings\":\"AAAA\","
+                 "\"debugId\":\"85314830-023f-4cf1-a267-535f4e37bb17\",\"ignoreList\":[1],"
+                 "\"x_google_ignoreList\":[2]}");
     if (!map) return;
     CHECK_VIEW(uv_sourcemap_file(map), "out/min.js");
     CHECK_VIEW(uv_sourcemap_debug_id(map), "85314830-023f-4cf1-a267-535f4e37bb17");
@@ -300,12 +321,14 @@ TEST(source_root_joining)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char json[512];
         if (cases[i].root)
-            snprintf(json, sizeof json,
-                     "{\"version\":3,\"sourceRoot\":\"%s\",\"sources\":[\"%s\",null],\"mappings\":\"\"}",
-                     cases[i].root, cases[i].source);
+            snprintf(
+                json, sizeof json,
+                "{\"version\":3,\"sourceRoot\":\"%s\",\"sources\":[\"%s\",null],\"mappings\":\"\"}",
+                cases[i].root, cases[i].source);
         else
             snprintf(json, sizeof json,
-                     "{\"version\":3,\"sources\":[\"%s\",null],\"mappings\":\"\"}", cases[i].source);
+                     "{\"version\":3,\"sources\":[\"%s\",null],\"mappings\":\"\"}",
+                     cases[i].source);
         uv_sourcemap *map = parse_ok(json);
         if (!map) continue;
         CHECK_VIEW(uv_sourcemap_source(map, 0), cases[i].joined);
@@ -345,31 +368,33 @@ static void check_lookups(const uv_sourcemap *map, const lookup_case *cases, siz
 TEST(lookup_greatest_lower_bound_same_line)
 {
     const abs_seg segs[] = {
-        {4, {2, 0, 10, 1}}, {5, {8, 1, 20, 2, 0}}, {1, {12}}, {4, {15, 0, 30, 3}}, END_LINE,
-        END_LINE, /* line 1 empty */
-        {4, {0, 1, 40, 0}}, END_LINE, END_LINE,
+        {4, {2, 0, 10, 1}}, {5, {8, 1, 20, 2, 0}},
+        {1, {12}},          {4, {15, 0, 30, 3}},
+        END_LINE,           END_LINE, /* line 1 empty */
+        {4, {0, 1, 40, 0}}, END_LINE,
+        END_LINE,
     };
     char *m = encode(segs, sizeof segs / sizeof segs[0]);
     uv_sourcemap *map = parse_mappings("[\"a.js\",\"b.js\"]", "[\"n\"]", m);
     free(m);
     if (!map) return;
     const lookup_case cases[] = {
-        {0, 0, UV_ENOTFOUND, 0, 0, 0, 0},      /* before the first segment */
+        {0, 0, UV_ENOTFOUND, 0, 0, 0, 0}, /* before the first segment */
         {0, 1, UV_ENOTFOUND, 0, 0, 0, 0},
         {0, 2, 0, 0, 10, 1, NONE},
         {0, 7, 0, 0, 10, 1, NONE},
         {0, 8, 0, 1, 20, 2, 0},
         {0, 11, 0, 1, 20, 2, 0},
-        {0, 12, UV_ENOTFOUND, 0, 0, 0, 0},     /* a 1-field segment: mozilla returns nulls */
+        {0, 12, UV_ENOTFOUND, 0, 0, 0, 0}, /* a 1-field segment: mozilla returns nulls */
         {0, 14, UV_ENOTFOUND, 0, 0, 0, 0},
         {0, 15, 0, 0, 30, 3, NONE},
         {0, 1000000, 0, 0, 30, 3, NONE},
-        {1, 0, UV_ENOTFOUND, 0, 0, 0, 0},      /* empty line: no fallback to line 0 */
+        {1, 0, UV_ENOTFOUND, 0, 0, 0, 0}, /* empty line: no fallback to line 0 */
         {1, 50, UV_ENOTFOUND, 0, 0, 0, 0},
         {2, 0, 0, 1, 40, 0, NONE},
-        {3, 5, UV_ENOTFOUND, 0, 0, 0, 0},      /* empty last lines */
+        {3, 5, UV_ENOTFOUND, 0, 0, 0, 0}, /* empty last lines */
         {4, 0, UV_ENOTFOUND, 0, 0, 0, 0},
-        {99, 0, UV_ENOTFOUND, 0, 0, 0, 0},     /* past the end */
+        {99, 0, UV_ENOTFOUND, 0, 0, 0, 0}, /* past the end */
     };
     check_lookups(map, cases, sizeof cases / sizeof cases[0]);
     CHECK_INT(uv_sourcemap_segment_count(map), 5);
@@ -388,14 +413,14 @@ TEST(lookup_greatest_lower_bound_same_line)
  * that hits several segments on one column returns the one its binary search probes first. */
 TEST(lookup_unsorted_and_duplicates_like_mozilla)
 {
-    const abs_seg unsorted[] = {{4, {5, 0, 0, 0}}, {4, {3, 0, 1, 0}}, {4, {5, 0, 2, 0}},
-                                {4, {3, 0, 3, 0}}};
+    const abs_seg unsorted[] = {
+        {4, {5, 0, 0, 0}}, {4, {3, 0, 1, 0}}, {4, {5, 0, 2, 0}}, {4, {3, 0, 3, 0}}};
     char *m = encode(unsorted, 4);
     uv_sourcemap *map = parse_mappings("[\"a\"]", "[]", m);
     free(m);
     if (map) {
         const lookup_case cases[] = {
-            {0, 3, 0, 0, 3, 0, NONE}, {0, 4, 0, 0, 3, 0, NONE}, {0, 5, 0, 0, 0, 0, NONE},
+            {0, 3, 0, 0, 3, 0, NONE}, {0, 4, 0, 0, 3, 0, NONE},         {0, 5, 0, 0, 0, 0, NONE},
             {0, 6, 0, 0, 2, 0, NONE}, {0, 2, UV_ENOTFOUND, 0, 0, 0, 0},
         };
         check_lookups(map, cases, sizeof cases / sizeof cases[0]);
@@ -475,11 +500,11 @@ TEST(index_map_flattening)
         {0, 100, UV_ENOTFOUND, 0, 0, 0, 0}, /* in section 1, before its first mapping (105) */
         {0, 104, UV_ENOTFOUND, 0, 0, 0, 0},
         {0, 105, 0, 1, 0, 0, 1},
-        {1, 1, UV_ENOTFOUND, 0, 0, 0, 0},    /* column offset only on the first line */
+        {1, 1, UV_ENOTFOUND, 0, 0, 0, 0}, /* column offset only on the first line */
         {1, 2, 0, 2, 1, 0, NONE},
         {2, 0, UV_ENOTFOUND, 0, 0, 0, 0},
-        {3, 50, UV_ENOTFOUND, 0, 0, 0, 0},   /* section 2's first line is empty */
-        {4, 0, 0, 3, 0, 0, NONE},            /* its second line: no column offset */
+        {3, 50, UV_ENOTFOUND, 0, 0, 0, 0}, /* section 2's first line is empty */
+        {4, 0, 0, 3, 0, 0, NONE},          /* its second line: no column offset */
         {5, 0, UV_ENOTFOUND, 0, 0, 0, 0},
     };
     check_lookups(map, cases, sizeof cases / sizeof cases[0]);
@@ -510,10 +535,13 @@ TEST(find_url_in_last_lines_only)
         {"var a=1;\n//@ sourceMappingURL=old.map\n", 0, "old.map"},
         {"var a=1;\n/*# sourceMappingURL=block.map */\n", 0, "block.map"},
         {"var a=1;\n/*# sourceMappingURL=block.map */", 0, "block.map"},
-        {"var a=1;\n//# sourceMappingURL=first.map\n//# sourceMappingURL=second.map\n", 0, "second.map"},
-        {"var a=1;\n//# sourceMappingURL=app.map\n// trailing comment\n/* another\n one */\n", 0, "app.map"},
+        {"var a=1;\n//# sourceMappingURL=first.map\n//# sourceMappingURL=second.map\n", 0,
+         "second.map"},
+        {"var a=1;\n//# sourceMappingURL=app.map\n// trailing comment\n/* another\n one */\n", 0,
+         "app.map"},
         {"var a=1;\n//# sourceMappingURL=app.map\n//# debugId=1234\n", 0, "app.map"},
-        {"//# sourceMappingURL=data:application/json;base64,e30=\n", 0, "data:application/json;base64,e30="},
+        {"//# sourceMappingURL=data:application/json;base64,e30=\n", 0,
+         "data:application/json;base64,e30="},
         {"//# sourceMappingURL=app.map\nvar a=1;\n", UV_ENOTFOUND, NULL},
         {"var a=1; //# sourceMappingURL=app.map\n", UV_ENOTFOUND, NULL},
         {"var s='\\n//# sourceMappingURL=x.map';\n", UV_ENOTFOUND, NULL},
@@ -529,7 +557,8 @@ TEST(find_url_in_last_lines_only)
         CHECK_INT(rc, cases[i].rc);
         if (rc == 0 && cases[i].url) CHECK_VIEW(url, cases[i].url);
     }
-    const char *js = "x();\n//# debugId=85314830-023f-4cf1-a267-535f4e37bb17\n//# sourceMappingURL=a.map\n";
+    const char *js =
+        "x();\n//# debugId=85314830-023f-4cf1-a267-535f4e37bb17\n//# sourceMappingURL=a.map\n";
     uv_str id;
     CHECK_INT(uv_sourcemap_find_debug_id(js, strlen(js), &id), 0);
     CHECK_VIEW(id, "85314830-023f-4cf1-a267-535f4e37bb17");

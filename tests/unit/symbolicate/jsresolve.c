@@ -25,8 +25,8 @@ TEST(normalize)
 TEST(match_scores)
 {
     /* exact URL beats host-agnostic path beats path suffix */
-    unsigned exact = uv_jsresolve_match_score("https://cdn.example/js/app.js",
-                                              "https://cdn.example/js/app.js");
+    unsigned exact =
+        uv_jsresolve_match_score("https://cdn.example/js/app.js", "https://cdn.example/js/app.js");
     unsigned tilde = uv_jsresolve_match_score("~/js/app.js", "https://cdn.example/js/app.js");
     unsigned suffix = uv_jsresolve_match_score("~/app.js", "https://cdn.example/js/app.js");
     CHECK(exact > tilde);
