@@ -8,10 +8,10 @@
 #include "store/store_internal.h"
 
 #include "formats/error.h"
+#include "formats/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,33 +21,9 @@
 
 /* ---- SHA-256 ------------------------------------------------------------------------- */
 
-static void hex_encode(const unsigned char *digest, char out[UV_HASH_HEX])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = digits[digest[i] >> 4];
-        out[2 * i + 1] = digits[digest[i] & 15];
-    }
-    out[64] = '\0';
-}
-
-static int sha256_error(const char *what)
-{
-    return uv_error_set(UV_ENOMEM, UV_LIB_NONE, 0, "libcrypto: SHA-256 %s failed", what);
-}
-
-/* Only fails when libcrypto cannot allocate or load its default provider: then `out` is the
- * empty string (never a hash that could name the wrong blob) and the error is recorded. */
 void uv_sha256_hex(const void *data, size_t len, char out[UV_HASH_HEX])
 {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_len = 0;
-    if (EVP_Digest(data, len, digest, &digest_len, EVP_sha256(), NULL) != 1 || digest_len != 32) {
-        sha256_error("digest");
-        out[0] = '\0';
-        return;
-    }
-    hex_encode(digest, out);
+    uv_sha256_digest_hex(data, len, out);
 }
 
 /* ---- paths --------------------------------------------------------------------------- */
@@ -166,7 +142,7 @@ struct uv_blob_writer {
     uv_store *store;
     int fd;
     char *tmp_path;
-    EVP_MD_CTX *sha;
+    uv_sha256 sha;
     int error; /* first failure, returned again by later calls */
 };
 
@@ -179,11 +155,7 @@ int uv_store_blob_writer_open(uv_store *store, uv_blob_writer **out)
     if (!w) return uv_error_set(UV_ENOMEM, UV_LIB_OS, ENOMEM, "out of memory");
     w->store = store;
     w->fd = -1;
-    w->sha = EVP_MD_CTX_new();
-    if (!w->sha || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
-        rc = sha256_error("init");
-        goto fail;
-    }
+    uv_sha256_init(&w->sha);
     w->fd = uv_store__temp_create(store->blobs_dir, &w->tmp_path);
     if (w->fd < 0) {
         rc = w->fd;
@@ -193,7 +165,6 @@ int uv_store_blob_writer_open(uv_store *store, uv_blob_writer **out)
     *out = w;
     return 0;
 fail:
-    EVP_MD_CTX_free(w->sha);
     free(w);
     return rc;
 }
@@ -203,7 +174,7 @@ int uv_blob_writer_write(uv_blob_writer *w, const void *data, size_t len)
     if (w->error) return w->error;
     if (len == 0) return 0;
     int rc = uv_store__write_all(w->fd, data, len, w->tmp_path);
-    if (rc == 0 && EVP_DigestUpdate(w->sha, data, len) != 1) rc = sha256_error("update");
+    if (rc == 0) uv_sha256_update(&w->sha, data, len);
     w->error = rc;
     return rc;
 }
@@ -214,7 +185,6 @@ void uv_blob_writer_abort(uv_blob_writer *w)
     if (w->fd >= 0) close(w->fd);
     if (w->tmp_path) unlink(w->tmp_path);
     free(w->tmp_path);
-    EVP_MD_CTX_free(w->sha);
     free(w);
 }
 
@@ -226,15 +196,10 @@ int uv_blob_writer_commit(uv_blob_writer *w, char out_hex[UV_HASH_HEX])
         uv_blob_writer_abort(w);
         return rc;
     }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_len = 0;
-    if (EVP_DigestFinal_ex(w->sha, digest, &digest_len) != 1 || digest_len != 32) {
-        rc = sha256_error("final");
-        uv_blob_writer_abort(w);
-        return rc;
-    }
+    uint8_t digest[32];
+    uv_sha256_final(&w->sha, digest);
     char hex[UV_HASH_HEX];
-    hex_encode(digest, hex);
+    uv_sha256_to_hex(digest, hex);
     int fd = w->fd;
     w->fd = -1;
     rc = fsync_close(fd, w->tmp_path);

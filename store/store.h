@@ -35,8 +35,7 @@ int uv_store_schema_version(const uv_store *store);
 
 /* ---- blobs -------------------------------------------------------------------------- */
 
-/* SHA-256 of bytes as 64 lowercase hex digits ("" with the error recorded in the unlikely
- * case libcrypto cannot compute it). */
+/* SHA-256 of bytes as 64 lowercase hex digits (the blob address; see formats/sha256.h). */
 void uv_sha256_hex(const void *data, size_t len, char out[UV_HASH_HEX]);
 
 /* Stores bytes under their SHA-256 (no-op when present); durable on return. */

@@ -56,6 +56,8 @@ typedef struct {
     uv_mapped map_bytes;     /* backing bytes of `map` (blob, cache file or file) */
     uv_arena *arena;         /* backing for data: URL maps and unescaped texts */
     uv_jsscopes *min_scopes; /* scopes of the minified file, NULL when unknown */
+    char *min_blob;          /* blob of the stored minified file, NULL when none */
+    bool min_tried;          /* min_scopes loaded (or failed) already */
     uv_mapped min_bytes;
     source_info *sources; /* one per map source */
 } loaded_map;
@@ -375,8 +377,11 @@ fail:
 
 /* Loads the function scopes of the stored minified file `blob` into `m`, through the cache.
  * Failure only means names come from the fallbacks. */
-static void load_minified_scopes(uv_jsresolver *r, loaded_map *m, const char *blob)
+static void load_minified_scopes(uv_jsresolver *r, loaded_map *m)
 {
+    const char *blob = m->min_blob;
+    if (m->min_tried || !blob) return;
+    m->min_tried = true;
     uv_store *store = r->options.store;
     if (uv_store_cache_get(store, SCOPES_KIND, blob, CACHE_VERSION, &m->min_bytes) == 0) {
         if (uv_jsscope_load_cache(&m->min_scopes, m->min_bytes.data, m->min_bytes.len) == 0) return;
@@ -395,6 +400,12 @@ static void load_minified_scopes(uv_jsresolver *r, loaded_map *m, const char *bl
     uv_buf_free(&cache);
 done:
     uv_error_clear();
+}
+
+/* Remembers the minified file of a map; its scopes are read only when a name needs them. */
+static void set_minified(loaded_map *m, const char *blob)
+{
+    m->min_blob = uv_arena_strndup(m->arena, blob, strlen(blob));
 }
 
 /* Joins a relative map URL to the key of the minified file that names it. */
@@ -463,7 +474,7 @@ static int resolve_url_store(uv_jsresolver *r, url_entry *e)
                 return set_missing(r, e, UV_FRAME_MALFORMED, "%s", uv_error_last()->message);
             }
             e->map = m;
-            load_minified_scopes(r, m, minified->blob);
+            set_minified(m, minified->blob);
             return remember_map(r, m);
         }
         if (rc != UV_ENOTFOUND) return rc;
@@ -475,7 +486,7 @@ static int resolve_url_store(uv_jsresolver *r, url_entry *e)
         if (rc == UV_ENOMEM) return rc;
         if (rc != 0) return set_missing(r, e, UV_FRAME_MALFORMED, "%s", uv_error_last()->message);
         e->map = m;
-        if (minified) load_minified_scopes(r, m, minified->blob);
+        if (minified) set_minified(m, minified->blob);
         return remember_map(r, m);
     }
     if (!minified)
@@ -509,7 +520,7 @@ static int resolve_url_store(uv_jsresolver *r, url_entry *e)
             return set_missing(r, e, UV_FRAME_MALFORMED, "%s", uv_error_last()->message);
         }
         e->map = m;
-        load_minified_scopes(r, m, minified->blob);
+        set_minified(m, minified->blob);
         return remember_map(r, m);
     }
     char *rel = uv_arena_strndup(r->arena, url.ptr, url.len);
@@ -524,7 +535,7 @@ static int resolve_url_store(uv_jsresolver *r, url_entry *e)
         if (rc == UV_ENOMEM) return rc;
         if (rc != 0) return set_missing(r, e, UV_FRAME_MALFORMED, "%s", uv_error_last()->message);
         e->map = m;
-        load_minified_scopes(r, m, minified->blob);
+        set_minified(m, minified->blob);
         return remember_map(r, m);
     }
     return set_missing(r, e, UV_FRAME_MISSING_SOURCEMAP,
@@ -808,7 +819,7 @@ static int resolve_one(uv_jsresolver *r, const uv_trace_exception *exc, size_t i
     if (scope || s->scopes) {
         out->function_origin = UV_NAME_ORIGINAL_SCOPE;
         if (scope) out->function = display_name(arena, scope->name, scope->class_name);
-    } else if (m->min_scopes && f->has_column) {
+    } else if (f->has_column && (load_minified_scopes(r, m), m->min_scopes)) {
         /* (b) the minified enclosing scope's name token, mapped through names */
         out->function_origin = UV_NAME_MINIFIED_SCOPE;
         scope = enclosing_scope(m->min_scopes, f->line, f->column);
