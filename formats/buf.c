@@ -69,6 +69,23 @@ int uv_buf_align(uv_buf *b, size_t align)
     return uv_buf_append(b, zeros, pad);
 }
 
+void *uv_array_grow(void *items, size_t *cap, size_t count, size_t size, size_t first)
+{
+    if (count < *cap) return items;
+    size_t new_cap = *cap ? *cap * 2 : first, bytes;
+    if (new_cap <= count || __builtin_mul_overflow(new_cap, size, &bytes)) {
+        uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "array of %zu elements cannot grow", count);
+        return NULL;
+    }
+    void *grown = realloc(items, bytes);
+    if (!grown) {
+        uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory growing an array to %zu bytes", bytes);
+        return NULL;
+    }
+    *cap = new_cap;
+    return grown;
+}
+
 void uv_buf_free(uv_buf *b)
 {
     free(b->data);

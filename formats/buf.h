@@ -27,4 +27,9 @@ uint8_t *uv_buf_reserve(uv_buf *b, size_t extra);
 int uv_buf_align(uv_buf *b, size_t align);
 void uv_buf_free(uv_buf *b);
 
+/* Growable arrays: returns `items` (holding `count` elements of `size` bytes in `*cap` slots)
+ * with room for one more element, reallocated (capacity doubled, at least `first`) when full.
+ * On failure returns NULL with UV_ENOMEM recorded and `items` left as it was. */
+void *uv_array_grow(void *items, size_t *cap, size_t count, size_t size, size_t first);
+
 #endif

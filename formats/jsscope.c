@@ -1031,16 +1031,12 @@ static uint32_t new_scope(machine *m, const fninfo *fn)
         fail_too_big(m, "more than 16 Mi function scopes");
         return NONE;
     }
-    if (m->nrecs == m->rcap) {
-        size_t cap = m->rcap ? m->rcap * 2 : 256;
-        rec *r = realloc(m->recs, cap * sizeof *r);
-        if (!r) {
-            m->err = uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "javascript scopes: out of memory");
-            return NONE;
-        }
-        m->recs = r;
-        m->rcap = cap;
+    rec *grown = uv_array_grow(m->recs, &m->rcap, m->nrecs, sizeof *grown, 256);
+    if (!grown) {
+        m->err = UV_ENOMEM;
+        return NONE;
     }
+    m->recs = grown;
     rec *r = &m->recs[m->nrecs];
     r->sl = fn->sl;
     r->sc = fn->sc;

@@ -9,6 +9,7 @@
  * puts are not counted, so the bound can be overshot by what they wrote meanwhile. */
 #include "store/store_internal.h"
 
+#include "formats/buf.h"
 #include "formats/error.h"
 
 #include <dirent.h>
@@ -123,16 +124,12 @@ typedef struct {
 static void scan_add(cache_scan *scan, const char *path, const struct stat *st)
 {
     if (scan->error) return;
-    if (scan->count == scan->cap) {
-        size_t cap = scan->cap ? scan->cap * 2 : 256;
-        cache_file *grown = realloc(scan->files, cap * sizeof *grown);
-        if (!grown) {
-            scan->error = uv_error_set(UV_ENOMEM, UV_LIB_OS, ENOMEM, "out of memory");
-            return;
-        }
-        scan->files = grown;
-        scan->cap = cap;
+    cache_file *grown = uv_array_grow(scan->files, &scan->cap, scan->count, sizeof *grown, 256);
+    if (!grown) {
+        scan->error = UV_ENOMEM;
+        return;
     }
+    scan->files = grown;
     char *copy = strdup(path);
     if (!copy) {
         scan->error = uv_error_set(UV_ENOMEM, UV_LIB_OS, ENOMEM, "out of memory");

@@ -228,13 +228,9 @@ static int collect_artifact(const uv_artifact *a, void *vctx)
     list_ctx *ctx = vctx;
     artifact_list *list = ctx->list;
     uv_arena *arena = ctx->resolver->arena;
-    if (list->count == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 64;
-        artifact_ref *items = realloc(list->items, cap * sizeof *items);
-        if (!items) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory listing artifacts");
-        list->items = items;
-        list->cap = cap;
-    }
+    artifact_ref *items = uv_array_grow(list->items, &list->cap, list->count, sizeof *items, 64);
+    if (!items) return UV_ENOMEM;
+    list->items = items;
     artifact_ref *r = &list->items[list->count];
     r->key = dup_str(arena, a->key);
     r->version = dup_str(arena, a->version);
@@ -295,13 +291,9 @@ static void free_loaded_map(loaded_map *m)
 
 static int remember_map(uv_jsresolver *r, loaded_map *m)
 {
-    if (r->map_count == r->map_cap) {
-        size_t cap = r->map_cap ? r->map_cap * 2 : 8;
-        loaded_map **maps = realloc(r->maps, cap * sizeof *maps);
-        if (!maps) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
-        r->maps = maps;
-        r->map_cap = cap;
-    }
+    loaded_map **maps = uv_array_grow(r->maps, &r->map_cap, r->map_count, sizeof *maps, 8);
+    if (!maps) return UV_ENOMEM;
+    r->maps = maps;
     r->maps[r->map_count++] = m;
     return 0;
 }
@@ -598,16 +590,12 @@ static url_entry *entry_for(uv_jsresolver *r, const char *raw_url, int *rc)
                            "more than %d distinct script URLs in one trace", MAX_URLS);
         return NULL;
     }
-    if (r->url_count == r->url_cap) {
-        size_t cap = r->url_cap ? r->url_cap * 2 : 16;
-        url_entry *urls = realloc(r->urls, cap * sizeof *urls);
-        if (!urls) {
-            *rc = uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
-            return NULL;
-        }
-        r->urls = urls;
-        r->url_cap = cap;
+    url_entry *urls = uv_array_grow(r->urls, &r->url_cap, r->url_count, sizeof *urls, 16);
+    if (!urls) {
+        *rc = UV_ENOMEM;
+        return NULL;
     }
+    r->urls = urls;
     url_entry *e = &r->urls[r->url_count];
     memset(e, 0, sizeof *e);
     e->url = url;

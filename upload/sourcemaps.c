@@ -84,13 +84,9 @@ static int add_file(upload_ctx *c, const char *path, const char *rel, bool map)
     if (c->count >= MAX_FILES)
         return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "more than %d scripts and maps to upload",
                             MAX_FILES);
-    if (c->count == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        found_file *files = realloc(c->files, cap * sizeof *files);
-        if (!files) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
-        c->files = files;
-        c->cap = cap;
-    }
+    found_file *files = uv_array_grow(c->files, &c->cap, c->count, sizeof *files, 64);
+    if (!files) return UV_ENOMEM;
+    c->files = files;
     found_file *f = &c->files[c->count];
     f->path = uv_arena_strndup(c->arena, path, strlen(path));
     f->rel = uv_arena_strndup(c->arena, rel, strlen(rel));
