@@ -26,6 +26,7 @@
  * (sorted, parent before child and containing it, string slices in bounds). */
 #include "formats/jsscope.h"
 
+#include "formats/endian.h"
 #include "formats/error.h"
 
 #include <stdbool.h>
@@ -1748,19 +1749,6 @@ _Static_assert(sizeof(disk_header) == 32, "cache header is 32 bytes");
 _Static_assert(sizeof(disk_record) == 52, "cache record is 52 bytes");
 #define RECORD_FIELDS (sizeof(disk_record) / sizeof(uint32_t))
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 int uv_jsscope_write_cache(const uv_jsscopes *scopes, uv_buf *out)
 {
     size_t count = uv_jsscope_count(scopes);
@@ -1779,7 +1767,7 @@ int uv_jsscope_write_cache(const uv_jsscopes *scopes, uv_buf *out)
     uint32_t header[8] = {
         CACHE_MAGIC, CACHE_VERSION, (uint32_t)count, (uint32_t)strings, 0, 0, 0, 0};
     for (size_t i = 0; i < 8; i++)
-        put_le32(p + 4 * i, header[i]);
+        uv_put_le32(p + 4 * i, header[i]);
     uint8_t *rp = p + sizeof(disk_header);
     uint8_t *sp = rp + count * sizeof(disk_record);
     uint32_t soff = 0;
@@ -1805,7 +1793,7 @@ int uv_jsscope_write_cache(const uv_jsscopes *scopes, uv_buf *out)
                                      class_off,
                                      (uint32_t)s->class_name.len};
         for (size_t k = 0; k < RECORD_FIELDS; k++)
-            put_le32(rp + 4 * k, f[k]);
+            uv_put_le32(rp + 4 * k, f[k]);
         rp += sizeof(disk_record);
     }
     out->len = base + total;
@@ -1826,19 +1814,19 @@ int uv_jsscope_load_cache(uv_jsscopes **out, const void *bytes, size_t len)
         return uv_error_set(UV_ECORRUPT, UV_LIB_NONE, 0,
                             "javascript scope cache: %zu bytes, shorter than the 32-byte header",
                             len);
-    uint32_t magic = get_le32(b);
+    uint32_t magic = uv_get_le32(b);
     if (magic == CACHE_MAGIC_FLIPPED)
         return uv_error_set(UV_EUNSUPPORTED, UV_LIB_NONE, 0,
                             "javascript scope cache: written with the other byte order");
     if (magic != CACHE_MAGIC)
         return uv_error_set(UV_ECORRUPT, UV_LIB_NONE, 0,
                             "javascript scope cache: bad magic 0x%08x at offset 0", magic);
-    uint32_t version = get_le32(b + 4);
+    uint32_t version = uv_get_le32(b + 4);
     if (version != CACHE_VERSION)
         return uv_error_set(UV_EUNSUPPORTED, UV_LIB_NONE, 0,
                             "javascript scope cache: version %u, this build reads version %u",
                             version, CACHE_VERSION);
-    uint32_t count = get_le32(b + 8), strings = get_le32(b + 12);
+    uint32_t count = uv_get_le32(b + 8), strings = uv_get_le32(b + 12);
     size_t records, total;
     if (count > MAX_SCOPES ||
         __builtin_mul_overflow((size_t)count, sizeof(disk_record), &records) ||
@@ -1862,7 +1850,7 @@ int uv_jsscope_load_cache(uv_jsscopes **out, const void *bytes, size_t len)
     for (size_t i = 0; i < count && !rc; i++, rp += sizeof(disk_record)) {
         uint32_t f[RECORD_FIELDS];
         for (size_t k = 0; k < RECORD_FIELDS; k++)
-            f[k] = get_le32(rp + 4 * k);
+            f[k] = uv_get_le32(rp + 4 * k);
         uv_jsscope *it = &items[i];
         it->start_line = f[0];
         it->start_column = f[1];

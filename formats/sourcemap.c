@@ -28,6 +28,7 @@
  * that loads by pointing into the bytes. */
 #include "formats/sourcemap.h"
 
+#include "formats/endian.h"
 #include "formats/error.h"
 
 #include <stdlib.h>
@@ -1635,19 +1636,6 @@ size_t uv_sourcemap_segment_count(const uv_sourcemap *map)
 
 /* ---- Cache --------------------------------------------------------------------------- */
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Appends u32 values in little-endian order. */
 static int append_u32s(uv_buf *out, const uint32_t *v, size_t n)
 {
@@ -1657,7 +1645,7 @@ static int append_u32s(uv_buf *out, const uint32_t *v, size_t n)
     uint8_t *p = uv_buf_reserve(out, bytes);
     if (!p) return uv_error_last()->code;
     for (size_t i = 0; i < n; i++)
-        put32(p + 4 * i, v[i]);
+        uv_put_le32(p + 4 * i, v[i]);
     out->len += bytes;
     return 0;
 }
@@ -1706,8 +1694,8 @@ static int add_content(cache_writer *w, const uv_sourcemap *map, uint32_t i, dis
 
 static void put_ref(uint8_t *p, disk_str r)
 {
-    put32(p, r.off);
-    put32(p + 4, r.len);
+    uv_put_le32(p, r.off);
+    uv_put_le32(p + 4, r.len);
 }
 
 int uv_sourcemap_write_cache(const uv_sourcemap *map, uv_buf *out)
@@ -1751,8 +1739,8 @@ int uv_sourcemap_write_cache(const uv_sourcemap *map, uv_buf *out)
         put_ref(rec, raw);
         put_ref(rec + 8, joined);
         put_ref(rec + 16, content);
-        put32(rec + 24, uv_sourcemap_source_ignored(map, i) ? 1u : 0u);
-        put32(rec + 28, 0);
+        uv_put_le32(rec + 24, uv_sourcemap_source_ignored(map, i) ? 1u : 0u);
+        uv_put_le32(rec + 28, 0);
         if ((rc = uv_buf_append(out, rec, sizeof rec))) goto done;
     }
     h.names_offset = (uint32_t)(out->len - start);
@@ -1784,7 +1772,7 @@ int uv_sourcemap_write_cache(const uv_sourcemap *map, uv_buf *out)
         uint32_t words[sizeof h / 4];
         memcpy(words, &h, sizeof h);
         for (size_t i = 0; i < sizeof h / 4; i++)
-            put32(out->data + start + 4 * i, words[i]);
+            uv_put_le32(out->data + start + 4 * i, words[i]);
     }
 done:
     uv_buf_free(&w.strtab);
@@ -1819,11 +1807,11 @@ int uv_sourcemap_load_cache(uv_sourcemap **out, const void *bytes, size_t len)
     const uint8_t *p = bytes;
     if (len < sizeof(disk_header))
         return fail(UV_ECORRUPT, "source map cache: %zu bytes is too short for a header", len);
-    uint32_t magic = get32(p);
+    uint32_t magic = uv_get_le32(p);
     if (magic == SM_CACHE_MAGIC_FLIPPED)
         return fail(UV_ECORRUPT, "source map cache: written with the other byte order");
     if (magic != SM_CACHE_MAGIC) return fail(UV_ECORRUPT, "source map cache: bad magic");
-    uint32_t version = get32(p + 4);
+    uint32_t version = uv_get_le32(p + 4);
     if (version != SM_CACHE_VERSION)
         return fail(UV_ECORRUPT, "source map cache: version %u, expected %u", version,
                     SM_CACHE_VERSION);
