@@ -15,7 +15,7 @@ uint8_t *uv_buf_reserve(uv_buf *b, size_t extra)
         uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "buffer would exceed %zu bytes", limit);
         return NULL;
     }
-    if (need > b->cap) {
+    if (need > b->cap || !b->data) { /* an empty buffer still gets storage: data is never NULL */
         size_t cap = b->cap ? b->cap : 256;
         while (cap < need)
             cap = cap > limit / 2 ? limit : cap * 2;
