@@ -767,6 +767,42 @@ static const char *display_name(uv_arena *arena, uv_str name, uv_str holder)
     return out;
 }
 
+/* (b): the name of the minified scope enclosing the frame, through its naming token's
+ * mapping; NULL for an anonymous scope or top-level code. */
+static const char *minified_scope_name(uv_arena *arena, const loaded_map *m,
+                                       const uv_trace_frame *f)
+{
+    const uv_jsscope *scope = enclosing_scope(m->min_scopes, f->line, f->column);
+    uv_sm_token tok;
+    if (!scope || scope->name_line == UV_JSSCOPE_NONE ||
+        uv_sourcemap_lookup(m->map, scope->name_line, scope->name_column, &tok) != 0)
+        return NULL;
+    const char *fn = mapping_name(arena, m, tok.name);
+    const char *holder = NULL;
+    if (scope->class_line != UV_JSSCOPE_NONE &&
+        uv_sourcemap_lookup(m->map, scope->class_line, scope->class_column, &tok) == 0)
+        holder = mapping_name(arena, m, tok.name);
+    return fn ? display_name(arena, uv_str_c(fn), uv_str_c(holder)) : NULL;
+}
+
+/* (c): the `names` entry where the caller (frame index + 1) made the call, which names the
+ * callee. *out stays NULL when there is none. */
+static int call_site_name(uv_jsresolver *r, const uv_trace_exception *exc, size_t index,
+                          uv_arena *arena, const char **out)
+{
+    if (index + 1 >= exc->frame_count) return 0;
+    const uv_trace_frame *caller = &exc->frames[index + 1];
+    if (!frame_has_location(caller) || !caller->has_column) return 0;
+    int rc;
+    url_entry *ce = entry_for(r, caller->url, &rc);
+    if (!ce) return rc;
+    uv_sm_token tok;
+    bool approximate;
+    if (ce->map && lookup_frame(ce->map, caller, &tok, &approximate) == 0)
+        *out = mapping_name(arena, ce->map, tok.name);
+    return 0;
+}
+
 static int resolve_one(uv_jsresolver *r, const uv_trace_exception *exc, size_t index,
                        uv_arena *arena, uv_resolved_frame *out)
 {
@@ -807,38 +843,21 @@ static int resolve_one(uv_jsresolver *r, const uv_trace_exception *exc, size_t i
     if (scope || s->scopes) {
         out->function_origin = UV_NAME_ORIGINAL_SCOPE;
         if (scope) out->function = display_name(arena, scope->name, scope->class_name);
-    } else if (f->has_column && (load_minified_scopes(r, m), m->min_scopes)) {
-        /* (b) the minified enclosing scope's name token, mapped through names */
-        out->function_origin = UV_NAME_MINIFIED_SCOPE;
-        scope = enclosing_scope(m->min_scopes, f->line, f->column);
-        uv_sm_token name_tok;
-        if (scope && scope->name_line != UV_JSSCOPE_NONE &&
-            uv_sourcemap_lookup(m->map, scope->name_line, scope->name_column, &name_tok) == 0) {
-            const char *fn = mapping_name(arena, m, name_tok.name);
-            const char *holder = NULL;
-            if (scope->class_line != UV_JSSCOPE_NONE &&
-                uv_sourcemap_lookup(m->map, scope->class_line, scope->class_column, &name_tok) == 0)
-                holder = mapping_name(arena, m, name_tok.name);
-            out->function = fn ? display_name(arena, uv_str_c(fn), uv_str_c(holder)) : NULL;
-        }
     } else {
-        /* (c) the callee name at the caller's call site */
-        if (index + 1 < exc->frame_count) {
-            const uv_trace_frame *caller = &exc->frames[index + 1];
-            if (frame_has_location(caller) && caller->has_column) {
-                url_entry *ce = entry_for(r, caller->url, &rc);
-                if (!ce && rc != 0) return rc;
-                uv_sm_token call_tok;
-                bool approx;
-                if (ce && ce->map && lookup_frame(ce->map, caller, &call_tok, &approx) == 0 &&
-                    call_tok.name != UV_SM_NONE) {
-                    out->function = mapping_name(arena, ce->map, call_tok.name);
-                    if (out->function) out->function_origin = UV_NAME_CALL_SITE;
-                }
-            }
+        /* (b) the minified enclosing scope's name token, mapped through names */
+        bool scoped = f->has_column && (load_minified_scopes(r, m), m->min_scopes != NULL);
+        if (scoped) {
+            out->function = minified_scope_name(arena, m, f);
+            out->function_origin = UV_NAME_MINIFIED_SCOPE;
         }
-        /* (d) the names entry at the frame's own position */
-        if (!out->function && out->name) {
+        /* (c) an anonymous or unknown scope: the callee name at the caller's call site */
+        if (!out->function) {
+            rc = call_site_name(r, exc, index, arena, &out->function);
+            if (rc != 0) return rc;
+            if (out->function) out->function_origin = UV_NAME_CALL_SITE;
+        }
+        /* (d) without any scope information, the names entry at the frame's own position */
+        if (!out->function && !scoped && out->name) {
             out->function = out->name;
             out->function_origin = UV_NAME_TOKEN;
         }

@@ -193,7 +193,9 @@ static bool file_exists(const char *path)
 }
 
 /* A path on disk for a source named by a map at `map_path`; NULL when it is not a local path. */
-static char *source_path(uv_arena *arena, const char *map_path, uv_str source)
+/* `base_dir` is the map's directory (where the spec resolves sources) or, as a fallback for
+ * bundlers that write paths relative to where they ran (terser does), the current one. */
+static char *source_path(uv_arena *arena, const char *base_dir, uv_str source)
 {
     if (source.len == 0) return NULL;
     char *s = uv_arena_strndup(arena, source.ptr, source.len);
@@ -203,7 +205,7 @@ static char *source_path(uv_arena *arena, const char *map_path, uv_str source)
     } else if (strstr(s, "://") || strncmp(s, "webpack:", 8) == 0) {
         return NULL; /* a URL: not on this disk */
     }
-    char *path = s[0] == '/' ? s : join_path(arena, dir_of(arena, map_path), s);
+    char *path = s[0] == '/' ? s : join_path(arena, base_dir, s);
     if (path) normalize_path(path);
     return path;
 }
@@ -257,7 +259,11 @@ static int store_group(upload_ctx *c, const char *url, const found_file *script,
         }
         uv_error_clear();
         uv_str name = uv_sourcemap_source(map, i);
-        char *path = source_path(c->arena, map_path, name);
+        char *path = source_path(c->arena, dir_of(c->arena, map_path), name);
+        if (path && !file_exists(path)) {
+            char *from_cwd = source_path(c->arena, ".", name);
+            if (from_cwd && file_exists(from_cwd)) path = from_cwd;
+        }
         if (!path || !file_exists(path)) {
             report(c, UV_UPLOAD_WARNING, map_path,
                    "source '%.*s' is neither embedded (sourcesContent) nor found on disk%s%s",

@@ -6,6 +6,7 @@
  *   kind "sourcemap" key URL-of-map     a map no script names, under its own URL
  *   kind "source"    key URL "\n" SRC   an original source the map names but does not embed,
  *                                       found on disk relative to the map
+ *                                       (else to the current directory, as terser writes them)
  * where URL = PREFIX + the file's path relative to the directory given (PREFIX defaults to "~/",
  * any scheme and host). Each script's artifacts are replaced in one transaction. */
 #ifndef UV_UPLOAD_SOURCEMAPS_H

@@ -1,5 +1,6 @@
 # Upload variants: sources found on disk (no sourcesContent), inline data: URL maps, a map named by
-# sourceMappingURL in another directory, ignoreList, dry runs and re-uploads.
+# sourceMappingURL in another directory, ignoreList, names without any original source,
+# dry runs and re-uploads.
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 terser="$NODE_MODULES/terser/bin/terser"
@@ -58,7 +59,31 @@ if (r.status !== "symbolicated" || r.in_ignore_list !== true) { console.error(JS
   || fail "ignoreList: $(cat ign.json)"
 $UNRAVEL symbolicate stack2.txt --sourcemap ignored.map | grep -q "\[ignore-listed\]" || fail "text marks ignore-listed"
 
-# 5. Dry run stores nothing; re-upload replaces; problems name the file.
+# 5. No original source anywhere: names come from the minified scopes through `names`, and for
+#    the anonymous IIFE terser made of totalArea, from the callee name at the caller's call site.
+mkdir -p nosrc/src nosrc/dist
+cp shapes.js nosrc/src/shapes.js
+(cd nosrc && node "$terser" src/shapes.js --toplevel -c -m --source-map "url='app.min.js.map'" \
+  -o dist/app.min.js)
+if node nosrc/dist/app.min.js 2> stack5.txt; then fail "did not throw"; fi
+rm nosrc/src/shapes.js
+$UNRAVEL upload sourcemaps nosrc/dist --project p --version 5 --store ./store 2> warn5.txt > up5.txt
+grep -q "src/shapes.js' is neither embedded" warn5.txt || fail "missing source warning: $(cat warn5.txt)"
+$UNRAVEL symbolicate stack5.txt --project p --version 5 --store ./store --format json > out5.json
+node -e '
+const fr = JSON.parse(require("fs").readFileSync("out5.json", "utf8")).exceptions[0].frames;
+const want = [["computeArea", "minified_scope", 6], ["totalArea", "call_site", 12]];
+want.forEach(([fn, how, line], i) => {
+  const r = fr[i].resolved;
+  if (r.function !== fn || r.function_source !== how || r.line !== line) {
+    console.error(i, JSON.stringify(r)); process.exit(1); }
+});' || fail "names without sources: $(cat out5.json)"
+# Sources that terser wrote relative to where it ran are found from the current directory too.
+mkdir -p cwd/src && cp shapes.js cwd/src/shapes.js && cp -r nosrc/dist cwd/dist
+(cd cwd && $UNRAVEL upload sourcemaps dist --project p --version 6 --store ../store > ../up6.txt)
+grep -q "1 source from disk" up6.txt || fail "source relative to the current directory: $(cat up6.txt)"
+
+# 6. Dry run stores nothing; re-upload replaces; problems name the file.
 $UNRAVEL upload sourcemaps inline --project p --version 9 --store ./dry --dry-run > dry.txt
 grep -q "dry run" dry.txt || fail "dry run summary: $(cat dry.txt)"
 [ ! -e dry ] || fail "dry run created a store"
