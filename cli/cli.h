@@ -24,6 +24,7 @@ typedef struct {
 extern const uv_command uv_command_sourcemap;
 extern const uv_command uv_command_upload;
 extern const uv_command uv_command_symbolicate;
+extern const uv_command uv_command_addr2line;
 
 /* Prints "unravel: " + message + newline to stderr. */
 void uv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

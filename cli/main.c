@@ -15,6 +15,7 @@
 static const uv_command *const commands[] = {
     &uv_command_upload,
     &uv_command_symbolicate,
+    &uv_command_addr2line,
     &uv_command_sourcemap,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

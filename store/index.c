@@ -37,7 +37,7 @@ static const char *const stmt_sql[UV_STMT_COUNT] = {
         " AND a.key = ?4",
     [UV_STMT_ARTIFACT_DEBUG_ID] =
         "SELECT " ARTIFACT_COLUMNS " FROM artifacts a JOIN versions v ON v.id = a.version_id"
-        " WHERE a.project_id = ?1 AND a.debug_id = ?2 AND (?3 IS NULL OR a.kind = ?3)"
+        " WHERE (?1 = 0 OR a.project_id = ?1) AND a.debug_id = ?2 AND (?3 IS NULL OR a.kind = ?3)"
         " ORDER BY a.created_at DESC, a.id DESC LIMIT 1",
     [UV_STMT_ARTIFACT_EACH_VERSION] =
         "SELECT " ARTIFACT_COLUMNS " FROM versions v JOIN artifacts a ON a.version_id = v.id"

@@ -117,7 +117,8 @@ int uv_store_artifact_get(uv_store *store, int64_t project_id, const char *versi
                           const char *kind, const char *key, uv_artifact *out);
 
 /* Newest artifact of `kind` (NULL: any kind) carrying `debug_id` in the project (any
- * version); debug ids compare case-insensitively. */
+ * version; project_id 0: any project, as for build-ids, which name a file globally); debug
+ * ids compare case-insensitively. */
 int uv_store_artifact_find_debug_id(uv_store *store, int64_t project_id, const char *debug_id,
                                     const char *kind, uv_artifact *out);
 
