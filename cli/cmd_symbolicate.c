@@ -1,4 +1,4 @@
-/* unravel symbolicate: any JavaScript trace or payload → readable trace. */
+/* unravel symbolicate: any JavaScript or native trace or payload → readable trace. */
 #include "cli/cli.h"
 
 #include "formats/arena.h"
@@ -7,39 +7,63 @@
 #include "formats/trace.h"
 #include "store/store.h"
 #include "symbolicate/jsresolve.h"
+#include "symbolicate/nativeresolve.h"
 #include "symbolicate/report.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char help[] =
     "usage: unravel symbolicate INPUT --project P [--version V] [--store DIR]\n"
     "                           [--format text|json] [--context N]\n"
     "       unravel symbolicate INPUT --sourcemap MAP... [--format text|json] [--context N]\n"
+    "       unravel symbolicate INPUT [--module NAME=BUILDID@BASE...] [--project P]\n"
+    "                           [--store DIR] [--no-demangle] [--format text|json]\n"
     "\n"
-    "Turns a minified JavaScript stack trace into the original one. INPUT is a file or `-`\n"
-    "(stdin) and is recognised as:\n"
+    "Turns a minified JavaScript stack trace, or raw native addresses, into the original one.\n"
+    "INPUT is a file or `-` (stdin) and is recognised as:\n"
     "  - a Rollbar item payload (data.body.trace or trace_chain; version from data.code_version\n"
     "    or data.client.javascript.code_version),\n"
     "  - a Raygun entry (details.error.stackTrace, details.version; keys in any case),\n"
-    "  - plain text from V8/Node (`at fn (url:line:col)`) or Firefox/Safari (`fn@url:line:col`).\n"
+    "  - plain text from V8/Node (`at fn (url:line:col)`) or Firefox/Safari (`fn@url:line:col`),\n"
+    "  - native: a Sentry Symbolicator request ({\"modules\":[…],\"stacktraces\":[…]}), a Sentry\n"
+    "    event (exception.values[].stacktrace, debug_meta.images), or text lines printed by\n"
+    "    glibc's backtrace_symbols() (`/bin/app(main+0x1a) [0x55…]`, `/lib/x.so(+0x1234)[0x7f…]`,\n"
+    "    `[0x7f…]`) or by gdb's bt (`#3  0x00005555555551a9 in main () from /lib/x.so`).\n"
     "\n"
-    "Each frame's map is found by the debug ID of the stored minified file, else by the stored\n"
-    "URL that best matches the frame's (query and fragment dropped; `~/` keys match any host;\n"
-    "file paths match by their longest path suffix), else through the stored minified file's\n"
-    "sourceMappingURL. The function name is that of the enclosing function in the original\n"
-    "source. Frames that cannot be resolved say why: missing_sourcemap, no_mapping, malformed.\n"
-    "A frame without a column (raygun4node sends none) resolves to the first mapping of its\n"
-    "line and is marked approximate.\n"
+    "JavaScript: each frame's map is found by the debug ID of the stored minified file, else by\n"
+    "the stored URL that best matches the frame's (query and fragment dropped; `~/` keys match\n"
+    "any host; file paths match by their longest path suffix), else through the stored minified\n"
+    "file's sourceMappingURL. The function name is that of the enclosing function in the\n"
+    "original source. Frames that cannot be resolved say why: missing_sourcemap, no_mapping,\n"
+    "malformed. A frame without a column (raygun4node sends none) resolves to the first mapping\n"
+    "of its line and is marked approximate.\n"
+    "\n"
+    "Native: each address finds its module (the payload's module containing it, the path in the\n"
+    "line, or a --module), whose debug file is found by build-id (the store, /usr/lib/debug),\n"
+    "else the file on disk, else the store by file name (uploaded with `unravel upload\n"
+    "symbols`). Frame 0 is looked up at its address, callers at address - 1 (return\n"
+    "addresses). Output is one line per inlined level, gdb style:\n"
+    "  #0  0x000055d4c3a2b1c9 in parse at src/parse.c:42:7 (app+0x11c9) (inlined)\n"
+    "Unresolved frames say why: missing_symbol, unknown_image, missing, malformed.\n"
     "\n"
     "Options:\n"
-    "  --project P       project whose uploads to use\n"
+    "  --project P       project whose uploads to use (needed for JavaScript; for native\n"
+    "                    input only to find debug files by file name)\n"
     "  --version V       code version (default: the payload's, else the newest upload)\n"
-    "  --store DIR       store directory (env UNRAVEL_STORE, default ./unravel-data)\n"
+    "  --store DIR       store directory (env UNRAVEL_STORE, default ./unravel-data; native\n"
+    "                    input uses it when it exists)\n"
     "  --sourcemap MAP   use this map file instead of a store (repeatable); a map applies to\n"
     "                    frames whose file name is its `file` or its own name without .map\n"
+    "  --module NAME=BUILDID@BASE\n"
+    "                    native module NAME (a file name, matched to the basename of the\n"
+    "                    module in each frame line) has GNU build-id BUILDID (hex) and was\n"
+    "                    loaded at BASE (hex, its first mapping in /proc/PID/maps); either\n"
+    "                    part may be left out (NAME=BUILDID, NAME=@BASE). Repeatable.\n"
+    "  --no-demangle     print C++/Rust function names as in the debug file\n"
     "  --format F        text (default) or json: the payload with `resolved` added to each\n"
     "                    frame, or for text input {\"kind\":\"text\",\"exceptions\":[…]}\n"
     "  --context N       N lines of original source around each frame (default 0)\n"
@@ -48,14 +72,25 @@ static const char help[] =
     "frames stayed unresolved); 1 the input could not be read as a trace, or the project or a\n"
     "map is missing or invalid; 2 usage; 3 I/O failure.\n"
     "\n"
-    "Example:\n"
+    "Examples:\n"
     "  node dist/app.min.js 2> crash.txt\n"
-    "  unravel symbolicate crash.txt --project web --version 1.4.2 --context 2\n";
+    "  unravel symbolicate crash.txt --project web --version 1.4.2 --context 2\n"
+    "  ./app 2> backtrace.txt   # lines from backtrace_symbols_fd()\n"
+    "  unravel symbolicate backtrace.txt --module app=4c1e…9a@55d4c3a2a000 --project app\n";
 
 /* Ceiling on the input: the trace parser's own (64 MiB). */
 #define MAX_INPUT ((size_t)64 << 20)
 /* At most this many --sourcemap options. */
 #define MAX_MAPS 256
+/* At most this many --module options (a process maps a few hundred modules at most, and only
+ * those in the trace need naming). */
+#define MAX_MODULES 1024
+
+static bool dir_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 static int run(int argc, char **argv)
 {
@@ -63,8 +98,12 @@ static int run(int argc, char **argv)
         {"project", required_argument, NULL, 'p'}, {"version", required_argument, NULL, 'v'},
         {"store", required_argument, NULL, 's'},   {"sourcemap", required_argument, NULL, 'm'},
         {"format", required_argument, NULL, 'f'},  {"context", required_argument, NULL, 'c'},
+        {"module", required_argument, NULL, 'M'},  {"no-demangle", no_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
+    const char *module_texts[MAX_MODULES];
+    size_t module_count = 0;
+    bool no_demangle = false;
     const char *project = NULL, *version = NULL, *store_opt = NULL;
     const char *maps[MAX_MAPS];
     size_t map_count = 0;
@@ -104,6 +143,16 @@ static int run(int argc, char **argv)
             context = (unsigned)n;
             break;
         }
+        case 'M':
+            if (module_count == MAX_MODULES) {
+                uv_cli_error("symbolicate: more than %d --module options", MAX_MODULES);
+                return UV_EXIT_USAGE;
+            }
+            module_texts[module_count++] = optarg;
+            break;
+        case 'D':
+            no_demangle = true;
+            break;
         case 'h':
             fputs(help, stdout);
             return UV_EXIT_OK;
@@ -116,8 +165,8 @@ static int run(int argc, char **argv)
         uv_cli_error("symbolicate: give exactly one INPUT (a file or -)");
         return UV_EXIT_USAGE;
     }
-    if (map_count == 0 && (!project || !*project)) {
-        uv_cli_error("symbolicate: --project is required (or give --sourcemap MAP)");
+    if (project && !*project) {
+        uv_cli_error("symbolicate: --project needs a name");
         return UV_EXIT_USAGE;
     }
     if (map_count > 0 && store_opt) {
@@ -134,6 +183,9 @@ static int run(int argc, char **argv)
     uv_arena *arena = NULL;
     uv_buf out = UV_BUF_INIT;
     uv_resolved_frame **frames = NULL;
+    uv_native_resolved **native = NULL;
+    uv_nativeresolver *native_resolver = NULL;
+    uv_native_module_arg module_args[MAX_MODULES];
 
     int rc = uv_file_map(input_path, MAX_INPUT, &input);
     if (rc != 0) {
@@ -149,14 +201,43 @@ static int run(int argc, char **argv)
         goto done;
     }
 
+    /* Which resolvers the input needs: JavaScript frames need --project (or --sourcemap);
+     * native frames need no store when their modules are on disk. */
+    bool has_js = false, has_native = false;
+    for (size_t e = 0; e < trace->exception_count; e++)
+        for (size_t i = 0; i < trace->exceptions[e].frame_count; i++) {
+            if (uv_nativeresolve_is_native(trace, &trace->exceptions[e].frames[i]))
+                has_native = true;
+            else
+                has_js = true;
+        }
+    if (!has_native && trace->kind != UV_TRACE_NATIVE) has_js = true; /* messages only */
+    if (has_js && map_count == 0 && !project) {
+        uv_cli_error("symbolicate: --project is required (or give --sourcemap MAP)");
+        exit_code = UV_EXIT_USAGE;
+        goto done;
+    }
+    rc = uv_arena_new(&arena);
+    if (rc != 0) {
+        uv_cli_report("symbolicate");
+        exit_code = uv_cli_exit_code(rc);
+        goto done;
+    }
+    for (size_t i = 0; i < module_count; i++) {
+        rc = uv_nativeresolve_parse_module_arg(module_texts[i], arena, &module_args[i]);
+        if (rc != 0) {
+            uv_cli_report("symbolicate");
+            exit_code = UV_EXIT_USAGE;
+            goto done;
+        }
+    }
+
     uv_jsresolve_options ropt = {.context_lines = context};
-    if (map_count > 0) {
-        ropt.sourcemap_paths = maps;
-        ropt.sourcemap_count = map_count;
-    } else {
-        const char *dir = uv_cli_store_dir(store_opt);
+    const char *dir = uv_cli_store_dir(store_opt);
+    bool want_store = map_count == 0 && (project || store_opt || (has_native && dir_exists(dir)));
+    if (want_store) {
         rc = uv_store_open(&store, dir, 0);
-        if (rc == 0) rc = uv_store_project_find(store, project, &ropt.project_id);
+        if (rc == 0 && project) rc = uv_store_project_find(store, project, &ropt.project_id);
         if (rc != 0) {
             if (rc == UV_ENOTFOUND && store)
                 uv_cli_error("symbolicate: no project '%s' in store %s (upload to it first)",
@@ -168,34 +249,63 @@ static int run(int argc, char **argv)
         }
         ropt.store = store;
         ropt.version = version ? version : trace->version;
+    } else if (map_count > 0) {
+        ropt.sourcemap_paths = maps;
+        ropt.sourcemap_count = map_count;
     }
     /* Text input names no version: report the one given, so JSON says what was used. */
     if (trace->kind == UV_TRACE_TEXT && version) trace->version = version;
-    rc = uv_jsresolve_new(&resolver, &ropt);
-    if (rc == 0) rc = uv_arena_new(&arena);
+    if (has_js) rc = uv_jsresolve_new(&resolver, &ropt);
+    if (rc == 0 && has_native) {
+        uv_nativeresolve_options nopt = {
+            .store = store,
+            .project_id = ropt.project_id,
+            .version = version ? version : trace->version,
+            .modules = module_args,
+            .module_count = module_count,
+            .no_demangle = no_demangle,
+        };
+        rc = uv_nativeresolve_new(&native_resolver, &nopt);
+    }
     if (rc != 0) {
         uv_cli_report("symbolicate");
         exit_code = uv_cli_exit_code(rc);
         goto done;
     }
     frames = calloc(trace->exception_count ? trace->exception_count : 1, sizeof *frames);
-    if (!frames) {
+    native = calloc(trace->exception_count ? trace->exception_count : 1, sizeof *native);
+    if (!frames || !native) {
         uv_cli_error("symbolicate: out of memory");
         exit_code = UV_EXIT_IO;
         goto done;
     }
     for (size_t e = 0; e < trace->exception_count; e++) {
         size_t n = trace->exceptions[e].frame_count;
-        frames[e] = uv_arena_calloc(arena, n ? n : 1, sizeof **frames);
-        rc = frames[e] ? uv_jsresolve_exception(resolver, &trace->exceptions[e], arena, frames[e])
-                       : UV_ENOMEM;
+        rc = 0;
+        if (resolver) {
+            frames[e] = uv_arena_calloc(arena, n ? n : 1, sizeof **frames);
+            rc = frames[e]
+                     ? uv_jsresolve_exception(resolver, &trace->exceptions[e], arena, frames[e])
+                     : UV_ENOMEM;
+        }
+        if (rc == 0 && native_resolver) {
+            native[e] = uv_arena_calloc(arena, n ? n : 1, sizeof **native);
+            rc = native[e] ? uv_nativeresolve_exception(native_resolver, trace,
+                                                        &trace->exceptions[e], arena, native[e])
+                           : UV_ENOMEM;
+        }
         if (rc != 0) {
             uv_cli_report("symbolicate");
             exit_code = uv_cli_exit_code(rc);
             goto done;
         }
     }
-    rc = json ? uv_report_json(&out, trace, frames) : uv_report_text(&out, trace, frames);
+    {
+        uv_resolved_frame *const *js = resolver ? frames : NULL;
+        uv_native_resolved *const *nat = native_resolver ? native : NULL;
+        rc = json ? uv_report_json_with_native(&out, trace, js, nat)
+                  : uv_report_text_with_native(&out, trace, js, nat);
+    }
     if (rc != 0) {
         uv_cli_report("symbolicate");
         exit_code = uv_cli_exit_code(rc);
@@ -207,6 +317,8 @@ static int run(int argc, char **argv)
     }
 done:
     free(frames);
+    free(native);
+    uv_nativeresolve_free(native_resolver);
     uv_buf_free(&out);
     uv_arena_free(arena);
     uv_jsresolve_free(resolver);
@@ -218,7 +330,7 @@ done:
 
 const uv_command uv_command_symbolicate = {
     "symbolicate",
-    "turn a minified JavaScript trace or payload into the original one",
+    "turn a minified JavaScript or native trace or payload into the original one",
     help,
     run,
 };

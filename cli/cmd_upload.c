@@ -4,6 +4,7 @@
 #include "formats/error.h"
 #include "store/store.h"
 #include "upload/sourcemaps.h"
+#include "upload/symbols.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -40,7 +41,21 @@ static const char help[] =
     "Example:\n"
     "  unravel upload sourcemaps dist/ --project web --version 1.4.2 --url-prefix '~/static/'\n"
     "\n"
-    "`unravel upload symbols` and `unravel upload bundle` arrive with native symbol support.\n";
+    "\n"
+    "usage: unravel upload symbols PATH... --project P --version V [--dry-run] [--store DIR] [-q]\n"
+    "\n"
+    "Stores native debug files: executables, shared libraries, separate debug files (such as\n"
+    "/usr/lib/debug/.build-id/xx/yyyy.debug) and dwz supplementary files. Directories are walked\n"
+    "(files that are not ELF are skipped there). Each file is stored under (P, V, file name) and\n"
+    "under its GNU build-id, so `unravel addr2line --build-id` and native frames of any version\n"
+    "find it; files with DWARF are kind `debuginfo`, others `executable`. For each file it prints\n"
+    "what the file holds: symbol table, debug info, line tables, inline info, unwind info. A\n"
+    "stripped file without debug info, or one without a build-id, is a warning. Uploading the\n"
+    "same file again changes nothing.\n"
+    "\n"
+    "Example:\n"
+    "  objcopy --only-keep-debug build/server build/server.debug\n"
+    "  unravel upload symbols build/server build/server.debug --project api --version 2.1.0\n";
 
 typedef struct {
     bool quiet;
@@ -160,6 +175,119 @@ static int run_sourcemaps(int argc, char **argv)
     return UV_EXIT_OK;
 }
 
+static void print_symbol_file(void *vctx, const uv_symbol_file_info *f)
+{
+    report_ctx *ctx = vctx;
+    if (ctx->quiet) return;
+    printf("%s: %s (%s %s)", f->path, f->kind, f->elf_kind, f->arch);
+    if (f->build_id[0]) printf(", build-id %s", f->build_id);
+    printf("\n  holds:");
+    if (f->has_symtab)
+        printf(" symbol table (%zu functions),", f->symbols);
+    else
+        printf(" dynamic symbols only (%zu functions),", f->symbols);
+    printf("%s%s%s%s%s%s\n", f->has_debug_info ? " debug info," : " no debug info,",
+           f->has_lines ? " line tables," : "", f->has_inlines ? " inline info," : "",
+           f->has_unwind ? " unwind info" : " no unwind info",
+           f->is_dwz_supplementary ? ", dwz supplementary file" : "",
+           f->has_debuglink ? ", a .gnu_debuglink" : "");
+}
+
+static int run_symbols(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"project", required_argument, NULL, 'p'},
+        {"version", required_argument, NULL, 'v'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"store", required_argument, NULL, 's'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *project = NULL, *version = NULL, *store_opt = NULL;
+    bool dry_run = false;
+    report_ctx rctx = {false};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            project = optarg;
+            break;
+        case 'v':
+            version = optarg;
+            break;
+        case 'n':
+            dry_run = true;
+            break;
+        case 's':
+            store_opt = optarg;
+            break;
+        case 'q':
+            rctx.quiet = true;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return UV_EXIT_OK;
+        default:
+            fputs(help, stderr);
+            return UV_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        uv_cli_error("upload symbols: give at least one file or directory");
+        return UV_EXIT_USAGE;
+    }
+    if (!project || !*project || !version || !*version || strlen(version) > 255) {
+        uv_cli_error("upload symbols: --project and --version (up to 255 bytes) are required");
+        return UV_EXIT_USAGE;
+    }
+    uv_store *store = NULL;
+    int64_t project_id = 0;
+    const char *dir = uv_cli_store_dir(store_opt);
+    int rc = 0;
+    if (!dry_run) {
+        rc = uv_store_open(&store, dir, UV_STORE_CREATE);
+        if (rc == 0) rc = uv_store_project_ensure(store, project, &project_id);
+        if (rc != 0) {
+            uv_cli_report(NULL);
+            uv_store_close(store);
+            return rc == UV_EINVALID ? UV_EXIT_USAGE : UV_EXIT_IO;
+        }
+    }
+    uv_upload_symbols_options opt = {
+        .paths = (const char *const *)argv + optind,
+        .path_count = (size_t)(argc - optind),
+        .dry_run = dry_run,
+        .store = store,
+        .project_id = project_id,
+        .version = version,
+        .report = report,
+        .file = print_symbol_file,
+        .ctx = &rctx,
+    };
+    uv_upload_symbols_summary sum;
+    rc = uv_upload_symbols(&opt, &sum);
+    uv_store_close(store);
+    if (rc != 0) {
+        uv_cli_report("upload symbols");
+        return uv_cli_exit_code(rc);
+    }
+    if (!rctx.quiet || sum.errors || sum.warnings)
+        printf("%s%s %s@%s: %zu file%s (%zu with debug info, %zu executable%s), "
+               "%zu without build-id, %zu warning%s, %zu error%s\n",
+               dry_run ? "dry run: would upload to " : "uploaded to ", dry_run ? "" : dir, project,
+               version, sum.files, sum.files == 1 ? "" : "s", sum.debuginfo, sum.executables,
+               sum.executables == 1 ? "" : "s", sum.without_build_id, sum.warnings,
+               sum.warnings == 1 ? "" : "s", sum.errors, sum.errors == 1 ? "" : "s");
+    if (sum.errors) return UV_EXIT_INPUT;
+    if (sum.files == 0) {
+        uv_cli_error("upload symbols: no ELF files found");
+        return UV_EXIT_INPUT;
+    }
+    return UV_EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -167,18 +295,18 @@ static int run(int argc, char **argv)
         return argc < 2 ? UV_EXIT_USAGE : UV_EXIT_OK;
     }
     if (strcmp(argv[1], "sourcemaps") == 0) return run_sourcemaps(argc - 1, argv + 1);
-    if (strcmp(argv[1], "symbols") == 0 || strcmp(argv[1], "bundle") == 0) {
-        uv_cli_error("upload %s: not available in this version (native symbols come later)",
-                     argv[1]);
+    if (strcmp(argv[1], "symbols") == 0) return run_symbols(argc - 1, argv + 1);
+    if (strcmp(argv[1], "bundle") == 0) {
+        uv_cli_error("upload bundle: not available in this version");
         return UV_EXIT_USAGE;
     }
-    uv_cli_error("upload: unknown kind '%s' (expected sourcemaps)", argv[1]);
+    uv_cli_error("upload: unknown kind '%s' (expected sourcemaps or symbols)", argv[1]);
     return UV_EXIT_USAGE;
 }
 
 const uv_command uv_command_upload = {
     "upload",
-    "store a build's source maps (and later symbols) for a version",
+    "store a build's source maps or native debug files for a version",
     help,
     run,
 };

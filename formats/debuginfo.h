@@ -43,8 +43,8 @@ typedef struct {
 } uv_di_range;
 
 typedef struct {
-    uv_arena *arena;    /* owns every array and string below */
-    uv_str *files;      /* full paths as llvm-symbolizer prints them (comp_dir/dir/name) */
+    uv_arena *arena; /* owns every array and string below */
+    uv_str *files;   /* full paths as llvm-symbolizer prints them (comp_dir/dir/name) */
     size_t file_count;
     uv_str *names;
     size_t name_count;
@@ -54,9 +54,41 @@ typedef struct {
     size_t func_count;
     uv_di_range *ranges; /* in no particular order */
     size_t range_count;
+    size_t units_skipped; /* compilation units left out because they could not be read */
 } uv_debuginfo;
 
 /* Frees the model (its arena); accepts NULL. */
 void uv_debuginfo_free(uv_debuginfo *di);
+
+/* Building a model, for readers (formats/dwarf.c; later Breakpad .sym). Strings are copied
+ * into the model's arena and interned (one index per distinct path or name); rows, functions
+ * and ranges are appended in any order and put in their final form by uv_di_builder_finish.
+ * Indices must stay below UV_DI_NONE: past that (or past `UV_DI_MAX_ITEMS`) the builder
+ * refuses with UV_ETOOBIG. */
+#define UV_DI_MAX_ITEMS ((size_t)1 << 30) /* per array: far above any real debug file */
+
+typedef struct uv_di_builder uv_di_builder;
+
+/* A point to roll back to when a unit turns out to be corrupt half-way (interned strings
+ * stay: they are harmless). */
+typedef struct {
+    size_t rows, funcs, ranges;
+} uv_di_mark;
+
+int uv_di_builder_new(uv_di_builder **out);
+void uv_di_builder_free(uv_di_builder *b); /* accepts NULL */
+int uv_di_builder_file(uv_di_builder *b, uv_str path, uint32_t *index);
+int uv_di_builder_name(uv_di_builder *b, uv_str name, uint32_t *index);
+int uv_di_builder_row(uv_di_builder *b, uint64_t address, uint32_t file, uint32_t line,
+                      uint32_t column);
+int uv_di_builder_func(uv_di_builder *b, const uv_di_func *func, uint32_t *index);
+int uv_di_builder_range(uv_di_builder *b, uint64_t low, uint64_t high, uint32_t func);
+uv_di_mark uv_di_builder_mark(const uv_di_builder *b);
+void uv_di_builder_rollback(uv_di_builder *b, uv_di_mark mark);
+/* Borrowed view of a function appended so far (valid until the next append). */
+const uv_di_func *uv_di_builder_func_at(const uv_di_builder *b, uint32_t index);
+/* Sorts the rows (stable: rows at one address keep their order, end-of-sequence markers go
+ * first), moves everything into a new model and frees the builder, even on failure. */
+int uv_di_builder_finish(uv_di_builder *b, uv_debuginfo **out);
 
 #endif

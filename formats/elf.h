@@ -5,6 +5,9 @@
  *
  * Debug IDs: Breakpad and Sentry turn a build-id into a debug ID by taking its first 16 bytes
  * (zero-padded) as a GUID whose first three fields (4, 2, 2 bytes) are byte-swapped, age 0.
+ * The swap is for little-endian files (all common targets); for big-endian files the bytes
+ * are taken as they are, as Sentry's symbolic does (Breakpad swaps by host byte order, which on
+ * the device is the file's). docs/elf.md has a worked example.
  * We print it as Sentry does, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (lowercase), and as
  * Breakpad does, 33 uppercase hex digits (GUID + age "0"). */
 #ifndef UV_ELF_H
@@ -20,10 +23,10 @@
 typedef struct uv_elf uv_elf;
 
 typedef enum {
-    UV_ELF_EXECUTABLE,   /* ET_EXEC */
-    UV_ELF_SHARED,       /* ET_DYN (shared objects and PIE executables) */
-    UV_ELF_RELOCATABLE,  /* ET_REL */
-    UV_ELF_CORE,         /* ET_CORE */
+    UV_ELF_EXECUTABLE,  /* ET_EXEC */
+    UV_ELF_SHARED,      /* ET_DYN (shared objects and PIE executables) */
+    UV_ELF_RELOCATABLE, /* ET_REL */
+    UV_ELF_CORE,        /* ET_CORE */
     UV_ELF_OTHER,
 } uv_elf_kind;
 
@@ -33,8 +36,8 @@ typedef struct {
     uv_str name;   /* raw (mangled) name, a view into the file */
 } uv_elf_symbol;
 
-#define UV_BUILD_ID_MAX 64         /* bytes; real ones are 20 (SHA-1) or 16 (MD5/UUID) */
-#define UV_DEBUG_ID_UUID_LEN 37    /* 36 chars + NUL */
+#define UV_BUILD_ID_MAX 64          /* bytes; real ones are 20 (SHA-1) or 16 (MD5/UUID) */
+#define UV_DEBUG_ID_UUID_LEN 37     /* 36 chars + NUL */
 #define UV_DEBUG_ID_BREAKPAD_LEN 34 /* 33 chars + NUL */
 
 /* Reads an ELF image from `bytes` (typically mmapped; must outlive the handle: sections and
@@ -45,8 +48,8 @@ int uv_elf_open(uv_elf **out, const void *bytes, size_t len);
 void uv_elf_free(uv_elf *elf); /* accepts NULL */
 
 uv_elf_kind uv_elf_get_kind(const uv_elf *elf);
-const char *uv_elf_kind_name(uv_elf_kind kind); /* "executable", "shared", … */
-uint16_t uv_elf_machine(const uv_elf *elf);     /* e_machine, e.g. EM_X86_64 = 62 */
+const char *uv_elf_kind_name(uv_elf_kind kind);     /* "executable", "shared", … */
+uint16_t uv_elf_machine(const uv_elf *elf);         /* e_machine, e.g. EM_X86_64 = 62 */
 const char *uv_elf_machine_name(const uv_elf *elf); /* "x86_64", "aarch64", "x86", … */
 bool uv_elf_is_64(const uv_elf *elf);
 
@@ -57,10 +60,13 @@ int uv_elf_build_id_hex(const uv_elf *elf, char *out);
 /* Debug ID from the build-id in both spellings (see above). UV_ENOTFOUND without build-id. */
 int uv_elf_debug_id(const uv_elf *elf, char uuid[UV_DEBUG_ID_UUID_LEN],
                     char breakpad[UV_DEBUG_ID_BREAKPAD_LEN]);
-/* Pure conversion, exposed for tests and for build-ids given by users. */
-void uv_debug_id_from_build_id(const uint8_t *build_id, size_t len,
-                               char uuid[UV_DEBUG_ID_UUID_LEN],
+/* Pure conversion, exposed for tests and for build-ids given by users (little-endian rule). */
+void uv_debug_id_from_build_id(const uint8_t *build_id, size_t len, char uuid[UV_DEBUG_ID_UUID_LEN],
                                char breakpad[UV_DEBUG_ID_BREAKPAD_LEN]);
+/* The same for a file of either byte order: no swap when `big_endian`. */
+void uv_debug_id_from_build_id_order(const uint8_t *build_id, size_t len, bool big_endian,
+                                     char uuid[UV_DEBUG_ID_UUID_LEN],
+                                     char breakpad[UV_DEBUG_ID_BREAKPAD_LEN]);
 
 /* .gnu_debuglink: file name and CRC-32. UV_ENOTFOUND when absent. */
 int uv_elf_debuglink(const uv_elf *elf, uv_str *name, uint32_t *crc);
@@ -75,7 +81,8 @@ uint64_t uv_elf_first_load_vaddr(const uv_elf *elf);
 /* Section contents by name, inflated when SHF_COMPRESSED (ELFCOMPRESS_ZLIB) or named .zdebug*
  * ("ZLIB" + 8-byte big-endian size). Asking for ".debug_info" also finds ".zdebug_info".
  * SHT_NOBITS sections (as in separate debug files' .text) are reported absent.
- * UV_ENOTFOUND when absent; UV_ECORRUPT on a bad compressed section. Inflated data is cached
+ * UV_ENOTFOUND when absent; UV_ECORRUPT on a bad compressed section; UV_EUNSUPPORTED for
+ * compression types other than zlib (e.g. zstd, naming the type). Inflated data is cached
  * in the handle (a second call is free) and bounded (1 GiB per section: UV_ETOOBIG). */
 int uv_elf_section(uv_elf *elf, const char *name, const uint8_t **data, size_t *len);
 bool uv_elf_has_section(const uv_elf *elf, const char *name);
@@ -90,8 +97,9 @@ typedef struct {
 int uv_elf_section_at(const uv_elf *elf, size_t index, uv_elf_section_info *out);
 
 /* Function symbols (STT_FUNC and STT_GNU_IFUNC with a non-zero address, from .symtab, else
- * .dynsym), sorted by address, one per address (a global name preferred over a local one,
- * then the longer size). Built on first call; the array lives as long as the handle. */
+ * .dynsym), sorted by address, one per address (a global name preferred over a weak one
+ * over a local one, then the longer size; on EM_ARM the Thumb bit is cleared first).
+ * Built on first call; the array lives as long as the handle. */
 int uv_elf_symbols(uv_elf *elf, const uv_elf_symbol **out, size_t *count);
 
 #endif

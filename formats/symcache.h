@@ -20,11 +20,11 @@
 typedef struct uv_symcache uv_symcache;
 
 typedef struct {
-    uv_str function;  /* demangled name (or the raw one when it is not mangled); empty if none */
-    uv_str raw_name;  /* as in the debug file (mangled) */
-    uv_str file;      /* empty when unknown */
-    uint32_t line;    /* 0 when unknown */
-    uint32_t column;  /* 0 when unknown */
+    uv_str function; /* demangled name (or the raw one when it is not mangled); empty if none */
+    uv_str raw_name; /* as in the debug file (mangled) */
+    uv_str file;     /* empty when unknown */
+    uint32_t line;   /* 0 when unknown */
+    uint32_t column; /* 0 when unknown */
     uint64_t function_start; /* address of the function's entry (symbol or range start), or 0 */
     bool from_symbol_table;  /* no DWARF here: the name comes from .symtab/.dynsym */
 } uv_sc_frame;
@@ -41,8 +41,8 @@ void uv_symcache_free(uv_symcache *cache); /* accepts NULL */
 
 /* Looks `address` up: fills up to `max` frames, innermost first, and sets *count to the full
  * chain length (which may exceed max). UV_ENOTFOUND when nothing covers the address. */
-int uv_symcache_lookup(const uv_symcache *cache, uint64_t address, uv_sc_frame *frames,
-                       size_t max, size_t *count);
+int uv_symcache_lookup(const uv_symcache *cache, uint64_t address, uv_sc_frame *frames, size_t max,
+                       size_t *count);
 
 /* Facts for reports (`unravel upload symbols`, benchmarks). */
 typedef struct {

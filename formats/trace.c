@@ -127,6 +127,10 @@ typedef struct {
     uv_str url;
     uint64_t line, column;
     bool has_line, has_column, is_native;
+    /* Native lines: url is the module, function the symbol (glibc) or function (gdb). */
+    bool has_address, has_module_offset, has_symbol;
+    uint64_t address, module_offset;
+    int64_t symbol_offset;
 } line_frame;
 
 static bool is_native_marker(uv_str s)
@@ -298,6 +302,132 @@ static bool parse_gecko_line(uv_str line, line_frame *f)
     return split_position(loc, f);
 }
 
+/* `0x` followed by 1 to 16 hex digits, the whole of `s`. */
+static bool parse_hex_address(uv_str s, uint64_t *out)
+{
+    if (s.len < 3 || s.len > 18 || s.ptr[0] != '0' || (s.ptr[1] != 'x' && s.ptr[1] != 'X'))
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 2; i < s.len; i++) {
+        char c = s.ptr[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            return false;
+        v = v << 4 | d;
+    }
+    *out = v;
+    return true;
+}
+
+/* Offsets inside a module or function: 2^62 is far beyond any real image and keeps
+ * `symbol address + offset` and its negation free of overflow. */
+#define NATIVE_MAX_OFFSET ((uint64_t)1 << 62)
+
+/* glibc backtrace_symbols(): `MODULE(SYMBOL+0xOFF) [0xADDR]`, `MODULE(+0xOFF)[0xADDR]`,
+ * `MODULE() [0xADDR]`, `MODULE [0xADDR]` / `MODULE[0xADDR]` (non-PIE executables),
+ * `[0xADDR]` (no module known). The space before `[` is printed by glibc 2.x since 2013;
+ * older ones print none. The module path may itself hold parentheses: the symbol part is the
+ * last parenthesised group before the address. */
+static bool parse_glibc_line(uv_str line, line_frame *f)
+{
+    uv_str s = trim(line);
+    if (s.len < 5 || s.ptr[s.len - 1] != ']') return false;
+    size_t open = s.len - 1;
+    while (open > 0 && s.ptr[open - 1] != '[')
+        open--;
+    if (open == 0) return false;
+    if (!parse_hex_address(sub(s, open, s.len - 1), &f->address)) return false;
+    uv_str head = trim(sub(s, 0, open - 1));
+    f->has_address = true;
+    f->function = (uv_str){s.ptr, 0};
+    f->url = (uv_str){s.ptr, 0};
+    if (head.len == 0) return true;
+    if (head.ptr[head.len - 1] != ')') {
+        /* `./app[0x401225]` (glibc prints no space there): a module without symbol part;
+         * refuse spaces, which would make prose like `see [0x1]` a frame. */
+        if (is_space(s.ptr[open - 2]) || find(head, " ") != SIZE_MAX ||
+            find(head, "\t") != SIZE_MAX)
+            return false;
+        f->url = head;
+        return true;
+    }
+    size_t paren = SIZE_MAX;
+    for (size_t i = head.len - 1; i-- > 0;)
+        if (head.ptr[i] == '(') {
+            paren = i;
+            break;
+        }
+    if (paren == SIZE_MAX || paren == 0) return false;
+    uv_str module = sub(head, 0, paren), inner = sub(head, paren + 1, head.len - 1);
+    if (find(inner, " ") != SIZE_MAX || find(inner, "(") != SIZE_MAX) return false;
+    f->url = module;
+    if (inner.len == 0) return true;
+    /* [SYMBOL]{+|-}0xOFF, or a bare SYMBOL */
+    size_t sign = SIZE_MAX;
+    for (size_t i = inner.len; i-- > 0;)
+        if (inner.ptr[i] == '+' || inner.ptr[i] == '-') {
+            sign = i;
+            break;
+        }
+    uint64_t offset = 0;
+    if (sign == SIZE_MAX || !parse_hex_address(sub(inner, sign + 1, inner.len), &offset)) {
+        f->function = inner;
+        f->has_symbol = true;
+        return true;
+    }
+    if (offset >= NATIVE_MAX_OFFSET) return false;
+    if (sign == 0) {
+        if (inner.ptr[0] == '-') return false; /* before the module's start: not an address */
+        f->has_module_offset = true;
+        f->module_offset = offset;
+        return true;
+    }
+    f->function = sub(inner, 0, sign);
+    f->has_symbol = true;
+    f->symbol_offset = inner.ptr[sign] == '-' ? -(int64_t)offset : (int64_t)offset;
+    return true;
+}
+
+/* gdb `bt`: `#N  0xADDR in FUNCTION (ARGS) [at FILE:LINE | from MODULE]`. Frames printed
+ * without an address (`#0  main () at t.c:5`) carry nothing to resolve and are not read. */
+static bool parse_gdb_line(uv_str line, line_frame *f)
+{
+    uv_str s = trim(line);
+    if (!consume_prefix(&s, "#")) return false;
+    size_t i = 0;
+    while (i < s.len && is_digit(s.ptr[i]))
+        i++;
+    if (i == 0 || i >= s.len || !is_space(s.ptr[i])) return false;
+    s = trim(sub(s, i, s.len));
+    size_t end = 0;
+    while (end < s.len && !is_space(s.ptr[end]))
+        end++;
+    if (!parse_hex_address(sub(s, 0, end), &f->address)) return false;
+    uv_str rest = trim(sub(s, end, s.len));
+    if (!consume_prefix(&rest, "in ")) return false;
+    rest = trim(rest);
+    size_t name_end = find(rest, " (");
+    if (name_end == SIZE_MAX) name_end = rest.len;
+    if (name_end == 0) return false;
+    f->has_address = true;
+    f->function = sub(rest, 0, name_end);
+    f->url = (uv_str){rest.ptr, 0};
+    size_t from = SIZE_MAX;
+    for (size_t k = rest.len; k-- > name_end;)
+        if (k + 6 <= rest.len && memcmp(rest.ptr + k, " from ", 6) == 0) {
+            from = k;
+            break;
+        }
+    if (from != SIZE_MAX) f->url = trim(sub(rest, from + 6, rest.len));
+    return true;
+}
+
 static bool parse_line_views(const char *p, size_t n, line_frame *f)
 {
     memset(f, 0, sizeof *f);
@@ -305,6 +435,10 @@ static bool parse_line_views(const char *p, size_t n, line_frame *f)
     if (parse_v8_line(line, f)) return true;
     memset(f, 0, sizeof *f);
     if (parse_gecko_line(line, f)) return true;
+    memset(f, 0, sizeof *f);
+    if (parse_glibc_line(line, f)) return true;
+    memset(f, 0, sizeof *f);
+    if (parse_gdb_line(line, f)) return true;
     memset(f, 0, sizeof *f);
     return false;
 }
@@ -340,6 +474,12 @@ static void frame_from_views(uv_trace_frame *out, const line_frame *f)
     out->is_native = f->is_native;
     out->json = NULL;
     out->text_line = 0;
+    out->has_address = f->has_address;
+    out->address = f->address;
+    out->has_module_offset = f->has_module_offset;
+    out->module_offset = f->module_offset;
+    out->symbol_offset = f->symbol_offset;
+    out->adjust = UV_TRACE_ADJUST_AUTO;
 }
 
 int uv_trace_parse_frame_line(const char *line, size_t len, uv_trace_frame *out, char *scratch,
@@ -360,6 +500,8 @@ int uv_trace_parse_frame_line(const char *line, size_t len, uv_trace_frame *out,
     frame_from_views(out, &f);
     out->function = scratch;
     out->url = url;
+    out->module = f.has_address ? url : empty_string;
+    out->symbol = f.has_symbol ? scratch : empty_string;
     return 0;
 }
 
@@ -1027,6 +1169,339 @@ static int parse_raygun(trace_box *box, json_t *root)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Native payloads: Symbolicator requests and Sentry events                                  */
+
+/* A process maps a few hundred modules; 10,000 leaves room for any real one. */
+#define NATIVE_MAX_MODULES 10000u
+
+/* Symbolicator's HexValue: a non-negative JSON integer, or a string "0x…" (hex) or of decimal
+ * digits. Absent or null: *present false. */
+static int get_hex_value(const json_ctx *ctx, json_t *value, const char *path, bool *present,
+                         uint64_t *out)
+{
+    *present = false;
+    *out = 0;
+    if (!value || json_is_null(value)) return 0;
+    if (json_is_integer(value)) {
+        json_int_t v = json_integer_value(value);
+        if (v < 0)
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s: negative address", ctx->what,
+                                path);
+        *present = true;
+        *out = (uint64_t)v;
+        return 0;
+    }
+    if (!json_is_string(value))
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                            "%s: %s: expected a hex string (\"0x…\") or an integer", ctx->what,
+                            path);
+    uv_str text = {json_string_value(value), json_string_length(value)};
+    if (parse_hex_address(text, out)) {
+        *present = true;
+        return 0;
+    }
+    uint64_t v = 0;
+    bool ok = text.len > 0 && text.len <= 20;
+    for (size_t i = 0; ok && i < text.len; i++) {
+        if (!is_digit(text.ptr[i]) || __builtin_mul_overflow(v, 10, &v) ||
+            __builtin_add_overflow(v, (uint64_t)(text.ptr[i] - '0'), &v))
+            ok = false;
+    }
+    if (!ok)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                            "%s: %s: \"%.40s\" is not an address (\"0x\" and up to 16 hex "
+                            "digits, or decimal)",
+                            ctx->what, path, text.ptr);
+    *present = true;
+    *out = v;
+    return 0;
+}
+
+/* A build-id: hex digits (dashes ignored, as some SDKs send GUID-shaped code ids), lowercased
+ * into the arena; at most 64 bytes (UV_BUILD_ID_MAX in formats/elf.h). */
+static int build_id_value(const json_ctx *ctx, uv_arena *arena, json_t *value, const char *path,
+                          const char **out)
+{
+    const char *text;
+    int rc = get_string(ctx, value, path, &text);
+    if (rc || !text || !*text) return rc;
+    size_t n = strlen(text), digits = 0;
+    char *hex = uv_arena_alloc(arena, n + 1);
+    if (!hex) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
+    for (size_t i = 0; i < n; i++) {
+        char c = text[i];
+        if (c == '-') continue;
+        if (c >= 'A' && c <= 'F') c = (char)(c - 'A' + 'a');
+        if (!is_digit(c) && !(c >= 'a' && c <= 'f'))
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                                "%s: %s: \"%.40s\" is not a hex build-id", ctx->what, path, text);
+        hex[digits++] = c;
+    }
+    hex[digits] = '\0';
+    if (digits == 0 || digits % 2 || digits > 128)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                            "%s: %s: a build-id has an even number of hex digits, 2 to 128",
+                            ctx->what, path);
+    *out = hex;
+    return 0;
+}
+
+static int native_module(const json_ctx *ctx, uv_arena *arena, json_t *obj, const char *path,
+                         uv_trace_module *m)
+{
+    char p[128];
+    int rc;
+    if (!json_is_object(obj))
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an object", ctx->what,
+                            path);
+    m->json = obj;
+    const char *type, *code_file, *debug_file, *debug_id, *build_id = NULL;
+    bool present;
+    snprintf(p, sizeof p, "%s.type", path);
+    if ((rc = get_string(ctx, json_object_get(obj, "type"), p, &type))) return rc;
+    snprintf(p, sizeof p, "%s.code_file", path);
+    if ((rc = get_string(ctx, json_object_get(obj, "code_file"), p, &code_file))) return rc;
+    snprintf(p, sizeof p, "%s.debug_file", path);
+    if ((rc = get_string(ctx, json_object_get(obj, "debug_file"), p, &debug_file))) return rc;
+    snprintf(p, sizeof p, "%s.debug_id", path);
+    if ((rc = get_string(ctx, json_object_get(obj, "debug_id"), p, &debug_id))) return rc;
+    /* Sentry's ELF code_id is the GNU build-id in hex; "build_id" is our own spelling. */
+    snprintf(p, sizeof p, "%s.code_id", path);
+    if ((rc = build_id_value(ctx, arena, json_object_get(obj, "code_id"), p, &build_id))) return rc;
+    if (!build_id) {
+        snprintf(p, sizeof p, "%s.build_id", path);
+        if ((rc = build_id_value(ctx, arena, json_object_get(obj, "build_id"), p, &build_id)))
+            return rc;
+    }
+    snprintf(p, sizeof p, "%s.image_addr", path);
+    if ((rc = get_hex_value(ctx, json_object_get(obj, "image_addr"), p, &present, &m->image_addr)))
+        return rc;
+    snprintf(p, sizeof p, "%s.image_size", path);
+    if ((rc = get_hex_value(ctx, json_object_get(obj, "image_size"), p, &m->has_image_size,
+                            &m->image_size)))
+        return rc;
+    if (m->has_image_size && m->image_size > UINT64_MAX - m->image_addr)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                            "%s: %s: image_addr + image_size overflows 64 bits", ctx->what, path);
+    m->type = or_empty(type);
+    m->code_file = or_empty(code_file);
+    m->debug_file = or_empty(debug_file);
+    m->debug_id = or_empty(debug_id);
+    m->build_id = or_empty(build_id);
+    return 0;
+}
+
+static int native_modules(const json_ctx *ctx, uv_trace *t, uv_arena *arena, json_t *list,
+                          const char *path)
+{
+    json_t *modules;
+    int rc = get_array(ctx, list, path, &modules);
+    if (rc || !modules) return rc;
+    size_t count = json_array_size(modules);
+    if (count > NATIVE_MAX_MODULES)
+        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "%s: %s has %zu modules, more than %u",
+                            ctx->what, path, count, NATIVE_MAX_MODULES);
+    t->modules = uv_arena_calloc(arena, count ? count : 1, sizeof *t->modules);
+    if (!t->modules) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
+    t->module_count = count;
+    for (size_t i = 0; i < count; i++) {
+        char p[96];
+        snprintf(p, sizeof p, "%s[%zu]", path, i);
+        if ((rc = native_module(ctx, arena, json_array_get(modules, i), p, &t->modules[i])))
+            return rc;
+    }
+    return 0;
+}
+
+/* One native frame object: instruction_addr, addr_mode ("abs" or "rel:N": relative to
+ * modules[N]), adjust_instruction_addr, package (module path), function / symbol. */
+static int native_frame(const json_ctx *ctx, const uv_trace *t, json_t *frame, const char *path,
+                        uv_trace_frame *out)
+{
+    char p[192];
+    int rc;
+    if (!json_is_object(frame))
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s: expected an object", ctx->what,
+                            path);
+    out->json = frame;
+    snprintf(p, sizeof p, "%s.instruction_addr", path);
+    if ((rc = get_hex_value(ctx, json_object_get(frame, "instruction_addr"), p, &out->has_address,
+                            &out->address)))
+        return rc;
+    const char *mode, *package, *function, *symbol;
+    snprintf(p, sizeof p, "%s.addr_mode", path);
+    if ((rc = get_string(ctx, json_object_get(frame, "addr_mode"), p, &mode))) return rc;
+    if (mode && strcmp(mode, "abs") != 0) {
+        char *end = NULL;
+        unsigned long long index = 0;
+        bool ok = strncmp(mode, "rel:", 4) == 0 && is_digit(mode[4]);
+        if (ok) index = strtoull(mode + 4, &end, 10);
+        if (!ok || *end != '\0' || index >= t->module_count)
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                                "%s: %s: expected \"abs\" or \"rel:N\" with N below the %zu "
+                                "modules, got \"%.40s\"",
+                                ctx->what, p, t->module_count, mode);
+        uint64_t base = t->modules[index].image_addr;
+        if (out->has_address && out->address > UINT64_MAX - base)
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                                "%s: %s.instruction_addr: address overflows 64 bits", ctx->what,
+                                path);
+        out->address += base;
+    }
+    json_t *adjust = json_object_get(frame, "adjust_instruction_addr");
+    if (adjust && !json_is_null(adjust)) {
+        if (!json_is_boolean(adjust))
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                                "%s: %s.adjust_instruction_addr: expected true or false", ctx->what,
+                                path);
+        out->adjust = json_is_true(adjust) ? UV_TRACE_ADJUST_YES : UV_TRACE_ADJUST_NO;
+    }
+    snprintf(p, sizeof p, "%s.package", path);
+    if ((rc = get_string(ctx, json_object_get(frame, "package"), p, &package))) return rc;
+    snprintf(p, sizeof p, "%s.function", path);
+    if ((rc = get_string(ctx, json_object_get(frame, "function"), p, &function))) return rc;
+    snprintf(p, sizeof p, "%s.symbol", path);
+    if ((rc = get_string(ctx, json_object_get(frame, "symbol"), p, &symbol))) return rc;
+    out->module = out->url = or_empty(package);
+    out->function = or_empty(function ? function : symbol);
+    out->symbol = empty_string;
+    return 0;
+}
+
+/* frames[] of one stack trace; `caller_first` (Sentry events) reverses them. */
+static int native_frames(const json_ctx *ctx, const uv_trace *t, uv_arena *arena, json_t *frames,
+                         const char *path, bool caller_first, uv_trace_exception *e)
+{
+    size_t count = json_array_size(frames);
+    int rc = check_frame_count(ctx, path, count);
+    if (rc) return rc;
+    e->frames = uv_arena_calloc(arena, count ? count : 1, sizeof *e->frames);
+    if (!e->frames) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
+    e->frame_count = count;
+    for (size_t i = 0; i < count; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s[%zu]", path, i);
+        uv_trace_frame *out = &e->frames[caller_first ? count - 1 - i : i];
+        if ((rc = native_frame(ctx, t, json_array_get(frames, i), p, out))) return rc;
+    }
+    return 0;
+}
+
+/* Symbolicator: {"modules":[…], "stacktraces":[{"frames":[…]}], "signal"?, …}; the older
+ * documentation's "threads" is read when "stacktraces" is absent. Frames innermost first. */
+static int parse_symbolicator(trace_box *box, json_t *root)
+{
+    const json_ctx ctx = {"symbolicator request"};
+    uv_trace *t = &box->trace;
+    uv_arena *arena = box->arena;
+    t->kind = UV_TRACE_NATIVE;
+    int rc = native_modules(&ctx, t, arena, json_object_get(root, "modules"), "modules");
+    if (rc) return rc;
+    const char *list_name = json_object_get(root, "stacktraces") ? "stacktraces" : "threads";
+    json_t *list;
+    if ((rc = get_array(&ctx, json_object_get(root, list_name), list_name, &list))) return rc;
+    bool present;
+    int64_t signal;
+    if ((rc = get_integer(&ctx, json_object_get(root, "signal"), "signal", &present, &signal)))
+        return rc;
+    t->has_signal = present;
+    t->signal = signal;
+    const char *version;
+    if ((rc = version_value(&ctx, arena, json_object_get(root, "version"), "version", &version)))
+        return rc;
+    t->version = version;
+    size_t count = list ? json_array_size(list) : 0;
+    if (count > TRACE_MAX_EXCEPTIONS)
+        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "%s: %s has %zu entries, more than %u",
+                            ctx.what, list_name, count, TRACE_MAX_EXCEPTIONS);
+    t->exceptions = uv_arena_calloc(arena, count ? count : 1, sizeof *t->exceptions);
+    if (!t->exceptions) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx.what);
+    t->exception_count = count;
+    for (size_t i = 0; i < count; i++) {
+        char p[64];
+        json_t *st = json_array_get(list, i), *frames;
+        uv_trace_exception *e = &t->exceptions[i];
+        e->exception_class = empty_string;
+        e->message = empty_string;
+        snprintf(p, sizeof p, "%s[%zu]", list_name, i);
+        if (!json_is_object(st))
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an object", ctx.what,
+                                p);
+        e->json = st;
+        snprintf(p, sizeof p, "%s[%zu].frames", list_name, i);
+        if ((rc = get_array(&ctx, json_object_get(st, "frames"), p, &frames))) return rc;
+        if (frames && (rc = native_frames(&ctx, t, arena, frames, p, false, e))) return rc;
+    }
+    return 0;
+}
+
+/* Sentry event: exception.values[] (or a bare array), each {type, value, stacktrace:{frames}}
+ * with frames caller first; debug_meta.images[] are the modules; release is the version. The
+ * values are listed oldest (outermost) first like Rollbar chains, and kept in that order. */
+static int parse_sentry_event(trace_box *box, json_t *root)
+{
+    const json_ctx ctx = {"sentry event"};
+    uv_trace *t = &box->trace;
+    uv_arena *arena = box->arena;
+    t->kind = UV_TRACE_NATIVE;
+    json_t *debug_meta, *exception, *values = NULL;
+    int rc;
+    if ((rc = get_object(&ctx, json_object_get(root, "debug_meta"), "debug_meta", &debug_meta)))
+        return rc;
+    if (debug_meta && (rc = native_modules(&ctx, t, arena, json_object_get(debug_meta, "images"),
+                                           "debug_meta.images")))
+        return rc;
+    const char *version;
+    if ((rc = version_value(&ctx, arena, json_object_get(root, "release"), "release", &version)))
+        return rc;
+    t->version = version;
+    exception = json_object_get(root, "exception");
+    const char *values_path = "exception.values";
+    if (json_is_array(exception)) {
+        values = exception;
+        values_path = "exception";
+    } else if ((rc = get_object(&ctx, exception, "exception", &exception))) {
+        return rc;
+    } else if (exception &&
+               (rc = get_array(&ctx, json_object_get(exception, "values"), values_path, &values))) {
+        return rc;
+    }
+    size_t count = values ? json_array_size(values) : 0;
+    if (count > TRACE_MAX_EXCEPTIONS)
+        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "%s: %s has %zu entries, more than %u",
+                            ctx.what, values_path, count, TRACE_MAX_EXCEPTIONS);
+    t->exceptions = uv_arena_calloc(arena, count ? count : 1, sizeof *t->exceptions);
+    if (!t->exceptions) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx.what);
+    t->exception_count = count;
+    for (size_t i = 0; i < count; i++) {
+        char p[96];
+        json_t *value = json_array_get(values, i), *stacktrace, *frames;
+        uv_trace_exception *e = &t->exceptions[i];
+        snprintf(p, sizeof p, "%s[%zu]", values_path, i);
+        if (!json_is_object(value))
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an object", ctx.what,
+                                p);
+        e->json = value;
+        const char *type, *message;
+        char q[128];
+        snprintf(q, sizeof q, "%s.type", p);
+        if ((rc = get_string(&ctx, json_object_get(value, "type"), q, &type))) return rc;
+        snprintf(q, sizeof q, "%s.value", p);
+        if ((rc = get_string(&ctx, json_object_get(value, "value"), q, &message))) return rc;
+        e->exception_class = or_empty(type);
+        e->message = or_empty(message);
+        snprintf(q, sizeof q, "%s.stacktrace", p);
+        if ((rc = get_object(&ctx, json_object_get(value, "stacktrace"), q, &stacktrace)))
+            return rc;
+        if (!stacktrace) continue;
+        snprintf(q, sizeof q, "%s.stacktrace.frames", p);
+        if ((rc = get_array(&ctx, json_object_get(stacktrace, "frames"), q, &frames))) return rc;
+        if (frames && (rc = native_frames(&ctx, t, arena, frames, q, true, e))) return rc;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Entry points                                                                              */
 
 static int parse_json(trace_box *box, const char *buf, size_t len)
@@ -1042,9 +1517,15 @@ static int parse_json(trace_box *box, const char *buf, size_t len)
         return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "JSON input must be an object");
     if (json_object_get(root, "data")) return parse_rollbar(box, root);
     if (get_ci(root, "details")) return parse_raygun(box, root);
+    if (json_object_get(root, "stacktraces") || json_object_get(root, "threads") ||
+        json_object_get(root, "modules"))
+        return parse_symbolicator(box, root);
+    if (json_object_get(root, "exception") || json_object_get(root, "debug_meta"))
+        return parse_sentry_event(box, root);
     return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
                         "JSON input is neither a Rollbar item (no \"data\" object with a body) "
-                        "nor a Raygun entry (no \"details\" object)");
+                        "nor a Raygun entry (no \"details\" object) nor a native payload (no "
+                        "\"stacktraces\"/\"modules\", no \"exception\"/\"debug_meta\")");
 }
 
 int uv_trace_parse(uv_trace **out, const char *buf, size_t len)
@@ -1078,6 +1559,13 @@ int uv_trace_parse(uv_trace **out, const char *buf, size_t len)
         uv_trace_free(&box->trace);
         return rc;
     }
+    /* Frames of JavaScript payloads carry no native fields: "" rather than NULL. */
+    for (size_t e = 0; e < box->trace.exception_count; e++)
+        for (size_t f = 0; f < box->trace.exceptions[e].frame_count; f++) {
+            uv_trace_frame *frame = &box->trace.exceptions[e].frames[f];
+            if (!frame->module) frame->module = empty_string;
+            if (!frame->symbol) frame->symbol = empty_string;
+        }
     *out = &box->trace;
     return 0;
 }

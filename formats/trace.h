@@ -3,6 +3,13 @@
  * `    at new C (…)`, `    at C.m [as alias] (…)`) and Firefox/Safari (`fn@url:line:col`,
  * `@url:line:col`). One model for all three, frames innermost first.
  *
+ * Native frames: glibc backtrace_symbols() lines (`/bin/app(func+0x1a) [0x55…]`,
+ * `/lib/x.so(+0x1234)[0x7f…]`, `[0x7f…]`), gdb `bt` lines (`#3  0x… in main () from /lib/x.so`)
+ * and JSON payloads shaped like Sentry Symbolicator's /symbolicate request (`modules` +
+ * `stacktraces`) or a Sentry event (`exception.values[].stacktrace` + `debug_meta.images`)
+ * (kind UV_TRACE_NATIVE). Such frames carry an absolute instruction address and the module as
+ * given; docs/native-frames.md documents the shapes.
+ *
  * Column conventions, as each source prints them (documented in docs/trace-formats.md):
  *   V8 text, Firefox/Safari text: 1-based line, 1-based column.
  *   Rollbar `lineno`/`colno`: 1-based line, 1-based column (rollbar.js copies V8's numbers),
@@ -23,7 +30,15 @@ typedef enum {
     UV_TRACE_TEXT,
     UV_TRACE_ROLLBAR,
     UV_TRACE_RAYGUN,
+    UV_TRACE_NATIVE, /* Symbolicator request or Sentry event with native frames */
 } uv_trace_kind;
+
+/* Whether a native frame's address is a return address to step back from before lookup. */
+typedef enum {
+    UV_TRACE_ADJUST_AUTO = 0, /* frame 0 as is, callers minus one (the default) */
+    UV_TRACE_ADJUST_YES,      /* payload `adjust_instruction_addr: true` */
+    UV_TRACE_ADJUST_NO,       /* payload `adjust_instruction_addr: false` */
+} uv_trace_adjust;
 
 typedef struct {
     const char *function; /* as given; "" when none. NUL-terminated, owned by the trace */
@@ -34,7 +49,29 @@ typedef struct {
     bool is_native;   /* `native`, `<anonymous>` or another frame without a location */
     void *json;       /* borrowed json_t * of this frame's object in the payload, or NULL */
     size_t text_line; /* for text input: 0-based index of the input line holding it */
+    /* Native frames (zero / "" for JavaScript ones). */
+    bool has_address;
+    uint64_t address;   /* absolute instruction address, as printed or sent */
+    const char *module; /* module path or name as given ("" when none); = url for text */
+    bool has_module_offset;
+    uint64_t module_offset; /* glibc `(+0x…)`: the address minus the module's load bias */
+    const char *symbol;     /* glibc `(func+0x1a)`: func ("" when none); = function for text */
+    int64_t symbol_offset;  /* its offset (negative for `func-0x10`) */
+    uv_trace_adjust adjust; /* payload adjust_instruction_addr */
 } uv_trace_frame;
+
+/* A module (debug image) listed by a native payload. */
+typedef struct {
+    const char *type;       /* "elf", "macho", "pe" … as given, "" when absent */
+    const char *code_file;  /* path of the loaded file, "" when absent */
+    const char *debug_file; /* "" when absent */
+    const char *build_id;   /* lowercase hex of `code_id` (else our `build_id`), "" when none */
+    const char *debug_id;   /* as given, "" when absent */
+    uint64_t image_addr;    /* load address of the image (its first mapping) */
+    uint64_t image_size;    /* valid when has_image_size */
+    bool has_image_size;
+    void *json; /* borrowed json_t * of the module object */
+} uv_trace_module;
 
 typedef struct {
     const char *exception_class; /* "" when unknown */
@@ -55,18 +92,26 @@ typedef struct uv_trace {
     /* For text input: the input split in lines so output can keep non-frame lines. */
     const char **text_lines;
     size_t text_line_count;
+    /* Native payloads: the modules (debug images) listed, in payload order. */
+    uv_trace_module *modules;
+    size_t module_count;
+    int64_t signal; /* `signal` of a Symbolicator request; valid when has_signal */
+    bool has_signal;
 } uv_trace;
 
 /* Detects the kind and parses. JSON input must be an object: Rollbar when it has
  * `data.body.trace` or `data.body.trace_chain` (or `data.body.message` with no trace),
- * Raygun when it has `details` (keys matched case-insensitively); anything else that starts
- * with `{` is UV_EINVALID naming what was missing. Otherwise the input is read as text and
- * must hold at least one frame line. Input ceiling: 64 MiB. Free with uv_trace_free. */
+ * Raygun when it has `details` (keys matched case-insensitively), native (Symbolicator)
+ * when it has `stacktraces`, `threads` or `modules`, native (Sentry event) when it has
+ * `exception` or `debug_meta`; anything else that starts with `{` is UV_EINVALID naming what
+ * was missing. Otherwise the input is read as text and must hold at least one frame line.
+ * Input ceiling: 64 MiB. Free with uv_trace_free. */
 int uv_trace_parse(uv_trace **out, const char *buf, size_t len);
 
-/* Parses one line of text; 0 and a frame when it is a V8 or Firefox/Safari frame line,
- * UV_ENOTFOUND otherwise. Views in `out` borrow `line` (NUL-termination not required:
- * function and url are copied into `scratch` of `scratch_len` bytes, NUL-terminated). */
+/* Parses one line of text; 0 and a frame when it is a V8, Firefox/Safari, glibc
+ * backtrace_symbols or gdb frame line, UV_ENOTFOUND otherwise. `line` need not be
+ * NUL-terminated: function and url are copied into `scratch` of `scratch_len` bytes,
+ * NUL-terminated (native frames: `module` is `url` and `symbol` is `function` or ""). */
 int uv_trace_parse_frame_line(const char *line, size_t len, uv_trace_frame *out, char *scratch,
                               size_t scratch_len);
 

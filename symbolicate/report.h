@@ -7,18 +7,34 @@
  * JSON: payload input is the payload itself with a `resolved` object added to each frame;
  * text input becomes {"kind":"text","exceptions":[{"class","message","frames":[…]}]}.
  * `resolved` = {status, function, function_source, source, line (1-based), column (1-based),
- * name, approximate, in_ignore_list, sourcemap, detail?, context?}. See docs/symbolicate.md. */
+ * name, approximate, in_ignore_list, sourcemap, detail?, context?}. See docs/symbolicate.md.
+ *
+ * Native frames (symbolicate/nativeresolve.h) print gdb/eu-stack style, one line per inline
+ * level: `#N  0xADDRESS in FUNCTION at FILE:LINE:COLUMN (MODULE+0xOFFSET)`, inlined levels
+ * marked ` (inlined)`, unresolved ones `in ?? (MODULE+0xOFFSET) [status: detail]`; in JSON
+ * their `resolved` is {status, module, build_id, debug_file, module_offset, file_address,
+ * adjusted, frames:[{function, raw_function, file, line, column, inlined}], detail?}.
+ * See docs/native-frames.md. */
 #ifndef UV_REPORT_H
 #define UV_REPORT_H
 
 #include "formats/buf.h"
 #include "formats/trace.h"
 #include "symbolicate/jsresolve.h"
+#include "symbolicate/nativeresolve.h"
 
 #include <stdbool.h>
 
 /* `frames[e]` holds the resolved frames of trace->exceptions[e]. Appends to `out`. */
 int uv_report_text(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames);
 int uv_report_json(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames);
+
+/* The same with native frames: `native[e]` holds the native results of exception e (frames
+ * for which uv_nativeresolve_is_native is true use them); `frames` may be NULL when no frame
+ * is a JavaScript one, `native` NULL when none is native (then these equal the above). */
+int uv_report_text_with_native(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
+                               uv_native_resolved *const *native);
+int uv_report_json_with_native(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
+                               uv_native_resolved *const *native);
 
 #endif

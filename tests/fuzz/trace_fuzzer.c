@@ -1,5 +1,6 @@
-/* Fuzz target for formats/trace.c: the whole input through uv_trace_parse (Rollbar, Raygun
- * or text), then each line through uv_trace_parse_frame_line with an exact and a short
+/* Fuzz target for formats/trace.c: the whole input through uv_trace_parse (Rollbar, Raygun,
+ * native Symbolicator/Sentry payloads or text with JavaScript, glibc and gdb frames), then
+ * each line through uv_trace_parse_frame_line with an exact and a short
  * scratch buffer. Every string of a parsed model is read so ASan sees stray pointers, and
  * the model's invariants are checked with abort(). */
 #include "formats/trace.h"
@@ -17,6 +18,11 @@ static void check_frame(const uv_trace *t, const uv_trace_frame *f)
     if (f->has_line && f->line >= (UINT32_C(1) << 31)) abort();
     if (f->has_column && f->column >= (UINT32_C(1) << 31)) abort();
     if (t->kind == UV_TRACE_TEXT && f->text_line >= t->text_line_count) abort();
+    sink += strlen(f->module) + strlen(f->symbol);
+    if (t->kind == UV_TRACE_TEXT && f->has_address && f->module != f->url) abort();
+    if (f->has_module_offset && !f->has_address) abort();
+    if (f->symbol[0] && (f->has_module_offset || !f->has_address)) abort();
+    if (f->adjust != UV_TRACE_ADJUST_AUTO && t->kind != UV_TRACE_NATIVE) abort();
 }
 
 static void check_trace(const uv_trace *t)
@@ -26,6 +32,14 @@ static void check_trace(const uv_trace *t)
     if (t->platform) sink += strlen(t->platform);
     for (size_t i = 0; i < t->text_line_count; i++)
         sink += strlen(t->text_lines[i]);
+    if (t->module_count && t->kind != UV_TRACE_NATIVE) abort();
+    for (size_t i = 0; i < t->module_count; i++) {
+        const uv_trace_module *m = &t->modules[i];
+        sink += strlen(m->type) + strlen(m->code_file) + strlen(m->debug_file) +
+                strlen(m->build_id) + strlen(m->debug_id);
+        if (m->has_image_size && m->image_addr + m->image_size < m->image_addr) abort();
+        if (strlen(m->build_id) % 2) abort();
+    }
     for (size_t i = 0; i < t->exception_count; i++) {
         const uv_trace_exception *e = &t->exceptions[i];
         sink += strlen(e->exception_class) + strlen(e->message);
@@ -58,6 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     frame.url + strlen(frame.url) >= scratch + len + 2)
                     abort();
                 if (frame.has_column && !frame.has_line) abort();
+                if (frame.has_address && frame.module != frame.url) abort();
+                if (frame.symbol[0] && frame.symbol != frame.function) abort();
                 /* Too little scratch must be refused, never overrun. */
                 (void)uv_trace_parse_frame_line(text + start, len, &frame, scratch, len / 2);
             }

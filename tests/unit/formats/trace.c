@@ -760,6 +760,227 @@ TEST(json_errors)
     free(deep);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Native frames                                                                             */
+
+typedef struct {
+    const char *line;
+    const char *module, *symbol, *function;
+    uint64_t address;
+    bool has_module_offset;
+    uint64_t module_offset;
+    int64_t symbol_offset;
+} native_case;
+
+static const native_case native_lines[] = {
+    /* glibc backtrace_symbols(), with and without the space before '[' */
+    {"./bin(+0x11a9) [0x55d4c3a2b1a9]", "./bin", "", "", 0x55d4c3a2b1a9, true, 0x11a9, 0},
+    {"./bin(+0x11a9)[0x55d4c3a2b1a9]", "./bin", "", "", 0x55d4c3a2b1a9, true, 0x11a9, 0},
+    {"/path/bin(func+0x1a)[0x55d4c3a2b1c9]", "/path/bin", "func", "func", 0x55d4c3a2b1c9, false, 0,
+     0x1a},
+    {"/lib/x86_64-linux-gnu/libc.so.6(__libc_start_main+0x85) [0x7f289b230305]",
+     "/lib/x86_64-linux-gnu/libc.so.6", "__libc_start_main", "__libc_start_main", 0x7f289b230305,
+     false, 0, 0x85},
+    {"/lib/libfoo.so(_ZN3foo3barEv-0x10) [0x7f0000001000]", "/lib/libfoo.so", "_ZN3foo3barEv",
+     "_ZN3foo3barEv", 0x7f0000001000, false, 0, -0x10},
+    {"/opt/my app (v2)/bin(main+0x5) [0x401005]", "/opt/my app (v2)/bin", "main", "main", 0x401005,
+     false, 0, 5},
+    {"./bt_nopie[0x401225]", "./bt_nopie", "", "", 0x401225, false, 0, 0},
+    {"./app() [0x401225]", "./app", "", "", 0x401225, false, 0, 0},
+    {"[0x7f0012345678]", "", "", "", 0x7f0012345678, false, 0, 0},
+    {"  [0XFFFFFFFFFFFFFFFF]  ", "", "", "", UINT64_MAX, false, 0, 0},
+    /* gdb */
+    {"#3  0x0000555555555189 in main ()", "", "", "main", 0x555555555189, false, 0, 0},
+    {"#0  0x00007ffff7e4a9fc in __pthread_kill_implementation (no_tid=0, signo=6, "
+     "threadid=<optimized out>) at ./nptl/pthread_kill.c:44",
+     "", "", "__pthread_kill_implementation", 0x7ffff7e4a9fc, false, 0, 0},
+    {"#12 0x00007ffff7dd1d90 in __libc_start_call_main () from /lib/x86_64-linux-gnu/libc.so.6",
+     "/lib/x86_64-linux-gnu/libc.so.6", "", "__libc_start_call_main", 0x7ffff7dd1d90, false, 0, 0},
+};
+
+static const char *not_native[] = {
+    "see [0x1000]",          "[0x]",
+    "[0x12345678901234567]", "[0xzz]",
+    "./bin(+0x11a9)",        "./bin(-0x10) [0x1000]",
+    "#0  main () at t.c:5",  "#x  0x1 in main ()",
+    "#1  0x1 main ()",       "(+0x10) [0x1000]",
+};
+
+TEST(native_frame_lines)
+{
+    char scratch[512];
+    for (size_t i = 0; i < sizeof native_lines / sizeof native_lines[0]; i++) {
+        const native_case *c = &native_lines[i];
+        uv_trace_frame f;
+        memset(&f, 0xAB, sizeof f);
+        int rc = uv_trace_parse_frame_line(c->line, strlen(c->line), &f, scratch, sizeof scratch);
+        CHECK_INT(rc, 0);
+        if (rc != 0) {
+            fprintf(stderr, "  not a frame: %s\n", c->line);
+            continue;
+        }
+        int before = uv_test_failures;
+        CHECK(f.has_address);
+        CHECK(f.address == c->address);
+        CHECK_STR(f.module, c->module);
+        CHECK_STR(f.url, c->module);
+        CHECK_STR(f.symbol, c->symbol);
+        CHECK_STR(f.function, c->function);
+        CHECK_INT(f.has_module_offset, c->has_module_offset);
+        if (c->has_module_offset) CHECK(f.module_offset == c->module_offset);
+        CHECK(f.symbol_offset == c->symbol_offset);
+        CHECK(!f.has_line && !f.has_column && !f.is_native);
+        CHECK_INT(f.adjust, UV_TRACE_ADJUST_AUTO);
+        if (uv_test_failures != before) fprintf(stderr, "  ... in %s\n", c->line);
+    }
+    for (size_t i = 0; i < sizeof not_native / sizeof not_native[0]; i++) {
+        uv_trace_frame f;
+        int rc = uv_trace_parse_frame_line(not_native[i], strlen(not_native[i]), &f, scratch,
+                                           sizeof scratch);
+        if (rc != UV_ENOTFOUND) fprintf(stderr, "  accepted as a frame: \"%s\"\n", not_native[i]);
+        CHECK_INT(rc, UV_ENOTFOUND);
+    }
+    /* JavaScript frames carry no native fields. */
+    uv_trace_frame f;
+    memset(&f, 0xAB, sizeof f);
+    CHECK_INT(uv_trace_parse_frame_line("    at fn (a.js:2:3)", 20, &f, scratch, sizeof scratch),
+              0);
+    CHECK(!f.has_address && !f.has_module_offset);
+    CHECK_STR(f.module, "");
+    CHECK_STR(f.symbol, "");
+}
+
+TEST(native_text_trace)
+{
+    uv_trace *t = parse_string("Obtained 4 stack frames.\n"
+                               "./app(+0x12b0)[0x55fa8dab22b0]\n"
+                               "./app(leaf+0x1e)[0x55fa8dab22fe]\n"
+                               "/lib/x86_64-linux-gnu/libc.so.6(+0x2724a)[0x7f289b23024a]\n"
+                               "[0x55fa8dab21c1]\n");
+    if (!t) return;
+    CHECK_INT(t->kind, UV_TRACE_TEXT);
+    CHECK_INT(t->exception_count, 1);
+    const uv_trace_exception *e = &t->exceptions[0];
+    CHECK_INT(e->frame_count, 4);
+    if (e->frame_count == 4) {
+        CHECK_INT(e->frames[0].text_line, 1);
+        CHECK_STR(e->frames[1].symbol, "leaf");
+        CHECK_STR(e->frames[2].module, "/lib/x86_64-linux-gnu/libc.so.6");
+        CHECK(e->frames[3].address == 0x55fa8dab21c1);
+        CHECK_STR(e->frames[3].module, "");
+    }
+    CHECK_INT(t->module_count, 0);
+    uv_trace_free(t);
+}
+
+TEST(native_symbolicator_request)
+{
+    uv_trace *t = parse_string(
+        "{\"signal\": 11, \"version\": \"2.0\", \"sources\": [],\n"
+        " \"modules\": [{\"type\": \"elf\", \"code_file\": \"/usr/bin/app\",\n"
+        "   \"code_id\": \"4C1E-AB\", \"debug_id\": \"1e4c0000-0000-0000-0000-000000000000\",\n"
+        "   \"image_addr\": \"0x5600000000\", \"image_size\": 8192},\n"
+        "  {\"type\": \"elf\", \"code_file\": \"/lib/libc.so.6\", \"build_id\": \"abcd\",\n"
+        "   \"image_addr\": 139637976727552, \"image_size\": \"0x1000\"}],\n"
+        " \"stacktraces\": [{\"registers\": {\"rip\": \"0x1\"}, \"frames\": [\n"
+        "   {\"instruction_addr\": \"0x5600001000\", \"function\": \"crash\"},\n"
+        "   {\"instruction_addr\": \"0x10\", \"addr_mode\": \"rel:1\", \"package\": "
+        "\"/lib/libc.so.6\","
+        "    \"adjust_instruction_addr\": false},\n"
+        "   {\"instruction_addr\": \"12345\"},\n"
+        "   {\"lineno\": 3}]}]}");
+    if (!t) return;
+    CHECK_INT(t->kind, UV_TRACE_NATIVE);
+    CHECK(t->has_signal && t->signal == 11);
+    CHECK_STR(t->version, "2.0");
+    CHECK_INT(t->module_count, 2);
+    if (t->module_count == 2) {
+        CHECK_STR(t->modules[0].build_id, "4c1eab");
+        CHECK_STR(t->modules[0].code_file, "/usr/bin/app");
+        CHECK_STR(t->modules[0].type, "elf");
+        CHECK(t->modules[0].image_addr == 0x5600000000 && t->modules[0].image_size == 8192);
+        CHECK_STR(t->modules[1].build_id, "abcd");
+        CHECK(t->modules[1].image_addr == 139637976727552u && t->modules[1].image_size == 0x1000);
+        CHECK_STR(t->modules[1].debug_file, "");
+    }
+    CHECK_INT(t->exception_count, 1);
+    const uv_trace_exception *e = &t->exceptions[0];
+    CHECK_INT(e->frame_count, 4);
+    if (e->frame_count == 4) {
+        CHECK(e->frames[0].has_address && e->frames[0].address == 0x5600001000);
+        CHECK_STR(e->frames[0].function, "crash");
+        CHECK(e->frames[1].address == 139637976727552u + 0x10);
+        CHECK_STR(e->frames[1].module, "/lib/libc.so.6");
+        CHECK_INT(e->frames[1].adjust, UV_TRACE_ADJUST_NO);
+        CHECK(e->frames[2].address == 12345);
+        CHECK(!e->frames[3].has_address);
+        CHECK(e->frames[0].json != NULL);
+    }
+    uv_trace_free(t);
+}
+
+TEST(native_sentry_event)
+{
+    uv_trace *t = parse_string(
+        "{\"release\": \"app@1.2\", \"platform\": \"native\",\n"
+        " \"exception\": {\"values\": [{\"type\": \"SIGSEGV\", \"value\": \"Segfault\",\n"
+        "   \"stacktrace\": {\"frames\": [{\"instruction_addr\": \"0x100\"},\n"
+        "                                {\"instruction_addr\": \"0x200\"}]}}]},\n"
+        " \"debug_meta\": {\"images\": [{\"type\": \"elf\", \"code_file\": \"/a\",\n"
+        "   \"image_addr\": \"0x0\", \"image_size\": 4096}]}}");
+    if (!t) return;
+    CHECK_INT(t->kind, UV_TRACE_NATIVE);
+    CHECK_STR(t->version, "app@1.2");
+    CHECK_INT(t->module_count, 1);
+    CHECK_INT(t->exception_count, 1);
+    if (t->exception_count == 1 && t->exceptions[0].frame_count == 2) {
+        CHECK_STR(t->exceptions[0].exception_class, "SIGSEGV");
+        CHECK_STR(t->exceptions[0].message, "Segfault");
+        /* Sentry lists the caller first: the crashing frame comes first in the model. */
+        CHECK(t->exceptions[0].frames[0].address == 0x200);
+        CHECK(t->exceptions[0].frames[1].address == 0x100);
+    }
+    uv_trace_free(t);
+}
+
+static const struct {
+    const char *input;
+    int code;
+    const char *message;
+} native_errors[] = {
+    {"{\"modules\": [{\"image_addr\": \"zz\"}]}", UV_EINVALID,
+     "symbolicator request: modules[0].image_addr: \"zz\" is not an address"},
+    {"{\"modules\": [{\"image_addr\": -5}]}", UV_EINVALID, "modules[0].image_addr: negative"},
+    {"{\"modules\": [{\"image_addr\": \"0x1\", \"code_id\": \"xyz\"}]}", UV_EINVALID,
+     "modules[0].code_id: \"xyz\" is not a hex build-id"},
+    {"{\"modules\": [{\"image_addr\": \"0xffffffffffffff00\", \"image_size\": 4096}]}", UV_EINVALID,
+     "image_addr + image_size overflows"},
+    {"{\"modules\": 3}", UV_EINVALID, "modules is not an array"},
+    {"{\"stacktraces\": [{\"frames\": [{\"instruction_addr\": true}]}]}", UV_EINVALID,
+     "stacktraces[0].frames[0].instruction_addr: expected a hex string"},
+    {"{\"stacktraces\": [{\"frames\": [{\"instruction_addr\": \"0x1\", \"addr_mode\": "
+     "\"rel:0\"}]}]}",
+     UV_EINVALID, "addr_mode: expected \"abs\" or \"rel:N\" with N below the 0 modules"},
+    {"{\"stacktraces\": [{\"frames\": [{\"instruction_addr\": \"0x1\", "
+     "\"adjust_instruction_addr\": 1}]}]}",
+     UV_EINVALID, "adjust_instruction_addr: expected true or false"},
+    {"{\"stacktraces\": [3]}", UV_EINVALID, "stacktraces[0] is not an object"},
+    {"{\"exception\": {\"values\": [{\"stacktrace\": {\"frames\": {}}}]}}", UV_EINVALID,
+     "sentry event: exception.values[0].stacktrace.frames is not an array"},
+    {"{\"exception\": 5}", UV_EINVALID, "sentry event: exception is not an object"},
+};
+
+TEST(native_payload_errors)
+{
+    for (size_t i = 0; i < sizeof native_errors / sizeof native_errors[0]; i++) {
+        uv_trace *t = (uv_trace *)1;
+        int rc = uv_trace_parse(&t, native_errors[i].input, strlen(native_errors[i].input));
+        CHECK_INT(rc, native_errors[i].code);
+        CHECK(t == NULL);
+        CHECK_CONTAINS(uv_error_last()->message, native_errors[i].message);
+    }
+}
+
 int main(void)
 {
     RUN(frame_line_shapes);
@@ -783,5 +1004,10 @@ int main(void)
     RUN(raygun_js_case_insensitive);
     RUN(raygun_inner_depth);
     RUN(json_errors);
+    RUN(native_frame_lines);
+    RUN(native_text_trace);
+    RUN(native_symbolicator_request);
+    RUN(native_sentry_event);
+    RUN(native_payload_errors);
     TEST_MAIN_END();
 }
