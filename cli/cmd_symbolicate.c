@@ -6,9 +6,7 @@
 #include "formats/error.h"
 #include "formats/trace.h"
 #include "store/store.h"
-#include "symbolicate/jsresolve.h"
-#include "symbolicate/nativeresolve.h"
-#include "symbolicate/report.h"
+#include "symbolicate/symbolicate.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -179,12 +177,9 @@ static int run(int argc, char **argv)
     bool have_input = false;
     uv_trace *trace = NULL;
     uv_store *store = NULL;
-    uv_jsresolver *resolver = NULL;
     uv_arena *arena = NULL;
     uv_buf out = UV_BUF_INIT;
-    uv_resolved_frame **frames = NULL;
-    uv_native_resolved **native = NULL;
-    uv_nativeresolver *native_resolver = NULL;
+    uv_symbolicated *result = NULL;
     uv_native_module_arg module_args[MAX_MODULES];
 
     int rc = uv_file_map(input_path, MAX_INPUT, &input);
@@ -201,29 +196,16 @@ static int run(int argc, char **argv)
         goto done;
     }
 
-    /* Which resolvers the input needs: JavaScript frames need --project (or --sourcemap);
-     * native frames need no store when their modules are on disk. */
-    bool has_js = false, has_native = false;
-    for (size_t e = 0; e < trace->exception_count; e++)
-        for (size_t i = 0; i < trace->exceptions[e].frame_count; i++) {
-            if (uv_nativeresolve_is_native(trace, &trace->exceptions[e].frames[i]))
-                has_native = true;
-            else
-                has_js = true;
-        }
-    if (!has_native && trace->kind != UV_TRACE_NATIVE) has_js = true; /* messages only */
-    if (has_js && map_count == 0 && !project) {
+    /* JavaScript frames need --project (or --sourcemap); native frames need no store when
+     * their modules are on disk. */
+    uv_symbolicate_needs needs = uv_symbolicate_needs_of(trace);
+    if (needs.js && map_count == 0 && !project) {
         uv_cli_error("symbolicate: --project is required (or give --sourcemap MAP)");
         exit_code = UV_EXIT_USAGE;
         goto done;
     }
     rc = uv_arena_new(&arena);
-    if (rc != 0) {
-        uv_cli_report("symbolicate");
-        exit_code = uv_cli_exit_code(rc);
-        goto done;
-    }
-    for (size_t i = 0; i < module_count; i++) {
+    for (size_t i = 0; rc == 0 && i < module_count; i++) {
         rc = uv_nativeresolve_parse_module_arg(module_texts[i], arena, &module_args[i]);
         if (rc != 0) {
             uv_cli_report("symbolicate");
@@ -231,13 +213,24 @@ static int run(int argc, char **argv)
             goto done;
         }
     }
+    if (rc != 0) {
+        uv_cli_report("symbolicate");
+        exit_code = uv_cli_exit_code(rc);
+        goto done;
+    }
 
-    uv_jsresolve_options ropt = {.context_lines = context};
+    uv_symbolicate_options sopt = {
+        .version = version,
+        .modules = module_args,
+        .module_count = module_count,
+        .context_lines = context,
+        .no_demangle = no_demangle,
+    };
     const char *dir = uv_cli_store_dir(store_opt);
-    bool want_store = map_count == 0 && (project || store_opt || (has_native && dir_exists(dir)));
+    bool want_store = map_count == 0 && (project || store_opt || (needs.native && dir_exists(dir)));
     if (want_store) {
         rc = uv_store_open(&store, dir, 0);
-        if (rc == 0 && project) rc = uv_store_project_find(store, project, &ropt.project_id);
+        if (rc == 0 && project) rc = uv_store_project_find(store, project, &sopt.project_id);
         if (rc != 0) {
             if (rc == UV_ENOTFOUND && store)
                 uv_cli_error("symbolicate: no project '%s' in store %s (upload to it first)",
@@ -247,65 +240,15 @@ static int run(int argc, char **argv)
             exit_code = rc == UV_ENOTFOUND ? UV_EXIT_INPUT : uv_cli_exit_code(rc);
             goto done;
         }
-        ropt.store = store;
-        ropt.version = version ? version : trace->version;
-    } else if (map_count > 0) {
-        ropt.sourcemap_paths = maps;
-        ropt.sourcemap_count = map_count;
+        sopt.store = store;
+    } else {
+        sopt.sourcemap_paths = maps;
+        sopt.sourcemap_count = map_count;
     }
     /* Text input names no version: report the one given, so JSON says what was used. */
     if (trace->kind == UV_TRACE_TEXT && version) trace->version = version;
-    if (has_js) rc = uv_jsresolve_new(&resolver, &ropt);
-    if (rc == 0 && has_native) {
-        uv_nativeresolve_options nopt = {
-            .store = store,
-            .project_id = ropt.project_id,
-            .version = version ? version : trace->version,
-            .modules = module_args,
-            .module_count = module_count,
-            .no_demangle = no_demangle,
-        };
-        rc = uv_nativeresolve_new(&native_resolver, &nopt);
-    }
-    if (rc != 0) {
-        uv_cli_report("symbolicate");
-        exit_code = uv_cli_exit_code(rc);
-        goto done;
-    }
-    frames = calloc(trace->exception_count ? trace->exception_count : 1, sizeof *frames);
-    native = calloc(trace->exception_count ? trace->exception_count : 1, sizeof *native);
-    if (!frames || !native) {
-        uv_cli_error("symbolicate: out of memory");
-        exit_code = UV_EXIT_IO;
-        goto done;
-    }
-    for (size_t e = 0; e < trace->exception_count; e++) {
-        size_t n = trace->exceptions[e].frame_count;
-        rc = 0;
-        if (resolver) {
-            frames[e] = uv_arena_calloc(arena, n ? n : 1, sizeof **frames);
-            rc = frames[e]
-                     ? uv_jsresolve_exception(resolver, &trace->exceptions[e], arena, frames[e])
-                     : UV_ENOMEM;
-        }
-        if (rc == 0 && native_resolver) {
-            native[e] = uv_arena_calloc(arena, n ? n : 1, sizeof **native);
-            rc = native[e] ? uv_nativeresolve_exception(native_resolver, trace,
-                                                        &trace->exceptions[e], arena, native[e])
-                           : UV_ENOMEM;
-        }
-        if (rc != 0) {
-            uv_cli_report("symbolicate");
-            exit_code = uv_cli_exit_code(rc);
-            goto done;
-        }
-    }
-    {
-        uv_resolved_frame *const *js = resolver ? frames : NULL;
-        uv_native_resolved *const *nat = native_resolver ? native : NULL;
-        rc = json ? uv_report_json_with_native(&out, trace, js, nat)
-                  : uv_report_text_with_native(&out, trace, js, nat);
-    }
+    rc = uv_symbolicate_trace(&result, trace, &sopt);
+    if (rc == 0) rc = uv_symbolicated_render(result, json, &out);
     if (rc != 0) {
         uv_cli_report("symbolicate");
         exit_code = uv_cli_exit_code(rc);
@@ -316,12 +259,9 @@ static int run(int argc, char **argv)
         exit_code = UV_EXIT_IO;
     }
 done:
-    free(frames);
-    free(native);
-    uv_nativeresolve_free(native_resolver);
+    uv_symbolicated_free(result);
     uv_buf_free(&out);
     uv_arena_free(arena);
-    uv_jsresolve_free(resolver);
     uv_store_close(store);
     uv_trace_free(trace);
     if (have_input) uv_mapped_release(&input);
