@@ -810,6 +810,48 @@ static int read_files(reader *r, Dwarf_Line_Context ctx, Dwarf_Unsigned line_ver
     return 0;
 }
 
+/* dwarf_lineendsequence, minus a libdwarf 20210528 bug: it also says "end of sequence" for
+ * every row that has the epilogue_begin flag (rustc/LLVM set it on the row before a function's
+ * epilogue), which would cut the sequence there. A real end-of-sequence row never carries the
+ * flag (it is cleared after each row, and no compiler sets it just before the end), so a row
+ * flagged both is an ordinary row. */
+static int line_ends_sequence(Dwarf_Line line, Dwarf_Bool *end, Dwarf_Error *err)
+{
+    int res = dwarf_lineendsequence(line, end, err);
+    if (res != DW_DLV_OK || !*end) return res;
+    Dwarf_Bool prologue_end = 0, epilogue_begin = 0;
+    Dwarf_Unsigned isa = 0, discriminator = 0;
+    res = dwarf_prologue_end_etc(line, &prologue_end, &epilogue_begin, &isa, &discriminator, err);
+    if (res == DW_DLV_OK && epilogue_begin) *end = 0;
+    return res;
+}
+
+/* Scans the run of rows from lines[i] sharing its `address`: *run_end = the index after it,
+ * *zero_length = whether the run reaches the end of its sequence. Rows of such a run cover no
+ * byte (LLVM's sequence ends at their address, so no lookup finds them); kept, they would
+ * cover whatever follows up to the next sequence. */
+static int scan_run(reader *r, Dwarf_Line *lines, Dwarf_Signed count, Dwarf_Signed i,
+                    Dwarf_Addr address, Dwarf_Signed *run_end, bool *zero_length)
+{
+    *zero_length = false;
+    Dwarf_Signed j = i + 1;
+    for (; j < count; j++) {
+        Dwarf_Error err = NULL;
+        Dwarf_Addr next = 0;
+        Dwarf_Bool end = 0;
+        int res = dwarf_lineaddr(lines[j], &next, &err);
+        if (res == DW_DLV_OK) res = line_ends_sequence(lines[j], &end, &err);
+        CHECK_DW(r, res, err, "reading a line table row");
+        if (res != DW_DLV_OK || next != address) break;
+        if (end) {
+            *zero_length = true;
+            break;
+        }
+    }
+    *run_end = j;
+    return 0;
+}
+
 /* libdwarf 20210528 starts DWARF 5 sequences with file register 0 where the standard (and
  * LLVM) say 1, so a row it reports in file 0 is in file 1 unless the program set file 0
  * explicitly, which it does not tell. GCC never sets file 0 (its file 0 and 1 name the
@@ -819,20 +861,27 @@ static int read_rows(reader *r, Dwarf_Line *lines, Dwarf_Signed count, Dwarf_Uns
 {
     bool zero_means_one = line_version >= 5 && r->unit_by_gcc;
     uint32_t unknown_file = UV_DI_NONE;
+    Dwarf_Signed run_end = 0; /* rows before it were scanned by scan_run */
+    bool zero_length = false;
     for (Dwarf_Signed i = 0; i < count; i++) {
         Dwarf_Error err = NULL;
         Dwarf_Addr address = 0;
         Dwarf_Bool end = 0;
         Dwarf_Unsigned line = 0, file = 0, column = 0;
         int res = dwarf_lineaddr(lines[i], &address, &err);
-        if (res == DW_DLV_OK) res = dwarf_lineendsequence(lines[i], &end, &err);
+        if (res == DW_DLV_OK) res = line_ends_sequence(lines[i], &end, &err);
         if (res == DW_DLV_OK && !end) res = dwarf_lineno(lines[i], &line, &err);
         if (res == DW_DLV_OK && !end) res = dwarf_line_srcfileno(lines[i], &file, &err);
         if (res == DW_DLV_OK && !end) res = dwarf_lineoff_b(lines[i], &column, &err);
         CHECK_DW(r, res, err, "reading a line table row");
-        int rc;
+        int rc = 0;
         if (end) {
             rc = uv_di_builder_row(r->builder, address, UV_DI_NONE, 0, 0);
+        } else if (i >= run_end &&
+                   (rc = scan_run(r, lines, count, i, address, &run_end, &zero_length))) {
+            return rc;
+        } else if (zero_length) {
+            continue; /* its sequence ends at its own address */
         } else {
             if (file == 0 && zero_means_one) file = 1;
             uint32_t model_file = file < r->unit_file_count ? r->unit_files[file] : UV_DI_NONE;

@@ -17,7 +17,8 @@
  *
  * Writing (uv_symcache_write) reproduces llvm-symbolizer --inlining on the model:
  *  - an address's innermost instance is the deepest function instance with a range containing
- *    it (ties: the smaller range, then the lower instance index), whatever its parents' ranges;
+ *    it (ties: the smaller range, then the higher instance index: the later DIE), whatever its
+ *    parents' ranges;
  *  - its line row is the last row whose address is <= the address; an end-of-sequence marker
  *    there means "no row";
  *  - frame 0 = (innermost instance's name, row's file/line/column); each further frame is the
@@ -534,7 +535,9 @@ static bool heap_better(const range_heap *h, uint32_t a, uint32_t b)
     if (dx != dy) return dx > dy;
     uint64_t sx = x->high - x->low, sy = y->high - y->low;
     if (sx != sy) return sx < sy;
-    if (x->func != y->func) return x->func < y->func;
+    /* identical ranges (glibc's __memcpy_erms/__memmove_erms aliases): llvm-symbolizer keeps
+     * the later DIE, which has the higher instance index */
+    if (x->func != y->func) return x->func > y->func;
     return a < b;
 }
 

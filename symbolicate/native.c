@@ -52,8 +52,11 @@
 
 /* Version of the cached symcache as this module builds it (the symcache format has its own
  * version inside; a mismatch there makes uv_symcache_open fail and the file is rebuilt).
- *   1  first version: DWARF of the debug file + dwz file, symbols of the .symtab owner. */
-#define NATIVE_CACHE_VERSION 1u
+ *   1  first version: DWARF of the debug file + dwz file, symbols of the .symtab owner.
+ *   2  zero-length line rows dropped, libdwarf's epilogue_begin rows kept, identical ranges
+ *      resolved to the later DIE, LLVM 14's demangling of generic lambdas, inheriting
+ *      constructors and local names: caches built by version 1 answer differently. */
+#define NATIVE_CACHE_VERSION 2u
 #define NATIVE_CACHE_KIND "symcache"
 
 /* Longest inline chain a lookup gathers internally before trimming to the caller's max:

@@ -68,6 +68,42 @@ static const demangle_case cases[] = {
      "core::ptr::drop_in_place$LT$std..rt..lang_start$LT$$LP$$RP$$GT$..$u7b$$u7b$closure$u7d$$u7d"
      "$$GT$::h0123456789abcdef"},
     {"_RNvCs1234_7mycrate3foo", "mycrate::foo"},
+    {"_RNvMs_NtCslNYArtu3iFV_5alloc3vecINtB4_3VechE3lenB6_", "<alloc::vec::Vec<u8>>::len"},
+    /* legacy Rust with a suffix: the ".." escapes are no suffix boundary */
+    {"_ZN4core3ptr88drop_in_place$LT$alloc..vec..Vec$LT$alloc..boxed..Box$LT$dyn$u20$main..Shape"
+     "$GT$$GT$$GT$17hf52b129b6e8959e8E.llvm.13097228836896986209",
+     "core::ptr::drop_in_place$LT$alloc..vec..Vec$LT$alloc..boxed..Box$LT$dyn$u20$main..Shape$GT$"
+     "$GT$$GT$::hf52b129b6e8959e8 (.llvm.13097228836896986209)"},
+    /* generic lambdas: LLVM reads the lambda's T_ as "auto", also where substitutions refer to it
+     */
+    {"_ZN9__gnu_cxx5__ops16__iter_comp_iterIZN4text9top_wordsEiEUlRKT_RKT0_E_EENS0_15_Iter_comp_"
+     "iterIS3_EES3_",
+     "__gnu_cxx::__ops::_Iter_comp_iter<auto> __gnu_cxx::__ops::__iter_comp_iter<text::top_words("
+     "int)::'lambda'(auto const&, auto const&)>(auto)"},
+    /* inheriting constructors are named after their own class (C1, C2 and GCC's unified C4) */
+    {"_ZNSt15__uniq_ptr_dataIN3geo6CircleESt14default_deleteIS1_ELb1ELb1EECI4St15__uniq_ptr_"
+     "implIS1_"
+     "S3_EEPS1_",
+     "std::__uniq_ptr_data<geo::Circle, std::default_delete<geo::Circle>, true, true>::"
+     "__uniq_ptr_data(geo::Circle*)"},
+    {"_ZNSt15__uniq_ptr_dataIN3geo5ShapeESt14default_deleteIS1_ELb1ELb1EECI2St15__uniq_ptr_implIS1_"
+     "S3_EIS2_INS0_7PolygonEEEEPS1_OT_",
+     "std::__uniq_ptr_data<geo::Shape, std::default_delete<geo::Shape>, true, "
+     "true>::__uniq_ptr_data<"
+     "std::default_delete<geo::Polygon> >(geo::Shape*, std::default_delete<geo::Polygon>&&)"},
+    /* local names: LLVM keeps the enclosing function's return type */
+    {"_ZZNSt8__detail18__to_chars_10_implImEEvPcjT_E8__digits",
+     "void std::__detail::__to_chars_10_impl<unsigned long>(char*, unsigned int, unsigned long)::"
+     "__digits"},
+    {"_ZZNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEE12_M_constructIPKcEEvT_S8_St20forward_"
+     "iterator_tagEN6_GuardD2Ev",
+     "void std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >::"
+     "_M_construct<char const*>(char const*, char const*, std::forward_iterator_tag)::_Guard::"
+     "~_Guard()"},
+    {"_ZZ4mainE5count", "main::count"},
+    /* a member function returning a reference to a function pointer: qualifier at the end */
+    {"_ZNKSt9_Any_data9_M_accessIPFiiEEERKT_v",
+     "int (* const&std::_Any_data::_M_access<int (*)(int)>())(int) const"},
     /* transactional-memory clones: LLVM 14 leaves them mangled */
     {"_ZGTtNKSt11logic_error4whatEv", NULL},
     /* broken */

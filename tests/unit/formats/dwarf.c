@@ -401,6 +401,68 @@ TEST(compiled_programs)
     }
 }
 
+/* Line-table corner cases written by hand with .loc: a row at the very end of a sequence covers
+ * no byte and must not appear (it would cover the gap up to the next sequence), and a row with
+ * epilogue_begin is an ordinary row (libdwarf 20210528 reports it as an end of sequence). */
+static const char rows_s[] = "\t.file 1 \"rows.c\"\n"
+                             "\t.text\n"
+                             "\t.globl f\n"
+                             "\t.type f, @function\n"
+                             "f:\n"
+                             "\t.loc 1 10 0\n"
+                             "\tnop\n"
+                             "\tnop\n"
+                             "\t.loc 1 11 0 epilogue_begin\n"
+                             "\tnop\n"
+                             "\tret\n"
+                             "\t.loc 1 12 0\n"
+                             "\t.size f, .-f\n"
+                             "\t.section .note.GNU-stack,\"\",@progbits\n";
+static const char rows_main_c[] = "void f(void);\nint main(void) { f(); return 0; }\n";
+
+TEST(line_table_corner_cases)
+{
+    write_file("rows.s", rows_s);
+    write_file("rows_main.c", rows_main_c);
+    if (!run("gcc -c -g -o rows.o rows.s && gcc -g -o %s rows_main.c rows.o%s", "rows", "")) return;
+    uint8_t *bytes;
+    uv_elf *elf;
+    uv_debuginfo *di;
+    int rc = read_binary("rows", &bytes, &elf, &di, NULL);
+    CHECK_INT(rc, 0);
+    if (rc) {
+        fprintf(stderr, "rows: %s\n", uv_error_last()->message);
+        release(bytes, elf, di);
+        return;
+    }
+    bool line10 = false, line11 = false, line12 = false;
+    uint64_t at10 = 0, at11 = 0;
+    for (size_t i = 0; i < di->row_count; i++) {
+        const uv_di_row *r = &di->rows[i];
+        if (r->file == UV_DI_NONE) continue;
+        uv_str path = di->files[r->file];
+        if (path.len < 6 || memcmp(path.ptr + path.len - 6, "rows.c", 6) != 0) continue;
+        if (r->line == 10) line10 = true, at10 = r->address;
+        if (r->line == 11) line11 = true, at11 = r->address;
+        if (r->line == 12) line12 = true;
+    }
+    CHECK(line10);
+    CHECK(line11);  /* epilogue_begin: kept as a row */
+    CHECK(!line12); /* zero-length: dropped */
+    CHECK_INT(at11 - at10, 2);
+    /* the sequence goes on after the epilogue_begin row: no end marker at its address, one at
+     * the end of f (4 bytes) */
+    bool end_at11 = false, end_at_f_end = false;
+    for (size_t i = 0; i < di->row_count; i++) {
+        if (di->rows[i].file != UV_DI_NONE) continue;
+        if (di->rows[i].address == at11) end_at11 = true;
+        if (di->rows[i].address == at10 + 4) end_at_f_end = true;
+    }
+    CHECK(!end_at11);
+    CHECK(end_at_f_end);
+    release(bytes, elf, di);
+}
+
 TEST(no_dwarf)
 {
     if (!run("gcc -O1 -o %s a.c b.c && strip --strip-debug %s", "nodebug", "nodebug")) return;
@@ -534,6 +596,7 @@ int main(void)
         return 1;
     }
     RUN(compiled_programs);
+    RUN(line_table_corner_cases);
     RUN(no_dwarf);
     RUN(corrupt);
     RUN(dwz);

@@ -508,7 +508,7 @@ static size_t ref_lookup(const uv_debuginfo *di, const uv_elf_symbol *syms, size
             continue;
         }
         uint32_t d = di->funcs[r->func].depth, bd = di->funcs[inst].depth;
-        if (d > bd || (d == bd && (size < inst_size || (size == inst_size && r->func < inst)))) {
+        if (d > bd || (d == bd && (size < inst_size || (size == inst_size && r->func > inst)))) {
             inst = r->func;
             inst_size = size;
         }
