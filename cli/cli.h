@@ -25,6 +25,9 @@ extern const uv_command uv_command_sourcemap;
 extern const uv_command uv_command_upload;
 extern const uv_command uv_command_symbolicate;
 extern const uv_command uv_command_addr2line;
+extern const uv_command uv_command_serve;
+extern const uv_command uv_command_project;
+extern const uv_command uv_command_token;
 
 /* Prints "unravel: " + message + newline to stderr. */
 void uv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,10 +13,8 @@
 #endif
 
 static const uv_command *const commands[] = {
-    &uv_command_upload,
-    &uv_command_symbolicate,
-    &uv_command_addr2line,
-    &uv_command_sourcemap,
+    &uv_command_upload, &uv_command_symbolicate, &uv_command_addr2line, &uv_command_sourcemap,
+    &uv_command_serve,  &uv_command_project,     &uv_command_token,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

@@ -21,13 +21,16 @@ typedef enum {
 } uv_ip_policy;
 
 typedef struct {
-    bool enabled;                 /* false: nothing is scrubbed (per-project switch) */
+    bool enabled;                    /* false: nothing is scrubbed (per-project switch) */
     const char *const *key_patterns; /* NULL: the defaults above */
     size_t key_pattern_count;
     const char *const *extra_patterns; /* added to the defaults (project settings) */
     size_t extra_pattern_count;
-    bool scrub_card_numbers;      /* default true */
+    bool scrub_card_numbers; /* default true */
     uv_ip_policy ip_policy;
+    /* More patterns as a borrowed JSON array of strings (non-strings are ignored); set by
+     * uv_scrub_rules_from_settings to its `scrub_fields`, NULL otherwise. */
+    const json_t *extra_fields;
 } uv_scrub_rules;
 
 /* The defaults: enabled, default key patterns, card numbers on, IPs stored. */

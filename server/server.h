@@ -13,8 +13,8 @@ typedef struct {
     const char *store_dir; /* the store (created when missing) */
     const char *tls_cert;  /* PEM files; both or neither */
     const char *tls_key;
-    size_t max_body;       /* bytes; larger requests get 413; default 8 MiB */
-    unsigned rate_limit;   /* requests per token per minute; 0 = default 5000 */
+    size_t max_body;        /* bytes; larger requests get 413; default 8 MiB */
+    unsigned rate_limit;    /* requests per token per minute; 0 = default 5000 */
     const char *ready_file; /* when set, "HOST:PORT\n" is written there once listening (tests
                                and scripts use it with port 0) */
 } uv_server_options;

@@ -33,8 +33,7 @@ int uv_store_token_create(uv_store *store, int64_t project_id, unsigned scopes, 
                           char out[UV_TOKEN_LEN]);
 /* Checks a presented token: 0 with its project and scopes, UV_ENOTFOUND when unknown
  * (constant-time comparison is not needed: lookups are by hash). */
-int uv_store_token_check(uv_store *store, const char *token, int64_t *project_id,
-                         unsigned *scopes);
+int uv_store_token_check(uv_store *store, const char *token, int64_t *project_id, unsigned *scopes);
 
 /* ---- occurrences and items ------------------------------------------------------------- */
 
@@ -50,27 +49,27 @@ int uv_item_status_parse(const char *text, uv_item_status *out);
 /* One occurrence to store: the payload after scrubbing and its symbolicated form. */
 typedef struct {
     int64_t project_id;
-    const char *uuid;         /* client's uuid, or NULL (one is generated); a repeated uuid
-                                 of the project is not stored twice */
-    const char *fingerprint;  /* grouping key (hex), required */
-    const char *title;        /* "TypeError: x is undefined", for item lists */
+    const char *uuid;            /* client's uuid, or NULL (one is generated); a repeated uuid
+                                    of the project is not stored twice */
+    const char *fingerprint;     /* grouping key (hex), required */
+    const char *title;           /* "TypeError: x is undefined", for item lists */
     const char *exception_class; /* may be NULL */
-    const char *level;        /* "error", "warning", …; NULL = "error" */
-    const char *environment;  /* may be NULL */
-    const char *version;      /* code version, may be NULL */
-    const char *platform;     /* "browser", "node", …, may be NULL */
-    const char *source;       /* "rollbar" or "raygun" */
-    int64_t timestamp;        /* unix seconds of the occurrence (server time when absent) */
-    const char *raw_json;     /* the scrubbed payload */
-    const char *resolved_json; /* the symbolicated result (JSON), or NULL when not yet */
-    bool unresolved_frames;   /* some frame lacked a map/symbols: reprocess when they arrive */
+    const char *level;           /* "error", "warning", …; NULL = "error" */
+    const char *environment;     /* may be NULL */
+    const char *version;         /* code version, may be NULL */
+    const char *platform;        /* "browser", "node", …, may be NULL */
+    const char *source;          /* "rollbar" or "raygun" */
+    int64_t timestamp;           /* unix seconds of the occurrence (server time when absent) */
+    const char *raw_json;        /* the scrubbed payload */
+    const char *resolved_json;   /* the symbolicated result (JSON), or NULL when not yet */
+    bool unresolved_frames;      /* some frame lacked a map/symbols: reprocess when they arrive */
 } uv_occurrence_in;
 
 typedef struct {
     int64_t id;
     int64_t item_id;
     char uuid[64];
-    bool duplicate; /* the uuid was already stored: nothing written */
+    bool duplicate;   /* the uuid was already stored: nothing written */
     bool reactivated; /* the item was resolved and this occurrence reactivated it */
 } uv_occurrence_ack;
 
@@ -87,7 +86,7 @@ int uv_store_occurrence_set_resolved(uv_store *store, int64_t occurrence_id,
 typedef struct {
     int64_t id;
     int64_t project_id;
-    int64_t counter;       /* per-project item number, as Rollbar shows it */
+    int64_t counter; /* per-project item number, as Rollbar shows it */
     char fingerprint[72];
     char title[512];
     char level[16];
@@ -95,7 +94,7 @@ typedef struct {
     char resolved_in_version[256]; /* "" when none */
     int64_t total_occurrences;
     int64_t first_seen, last_seen; /* unix seconds */
-    char environments[512]; /* comma-separated, in order first seen */
+    char environments[512];        /* comma-separated, in order first seen */
     char last_version[256];
 } uv_item;
 
@@ -103,8 +102,8 @@ int uv_store_item_get(uv_store *store, int64_t project_id, int64_t item_id, uv_i
 /* Items of the project, most recently seen first; `status` < 0 for all. Paged: `offset`,
  * `limit` (≤ 1000). Calls fn per item; fn returns non-zero to stop. */
 typedef int (*uv_item_fn)(const uv_item *item, void *ctx);
-int uv_store_item_list(uv_store *store, int64_t project_id, int status, size_t offset,
-                       size_t limit, uv_item_fn fn, void *ctx);
+int uv_store_item_list(uv_store *store, int64_t project_id, int status, size_t offset, size_t limit,
+                       uv_item_fn fn, void *ctx);
 /* PATCH: status and resolved_in_version (NULL keeps it). */
 int uv_store_item_update(uv_store *store, int64_t project_id, int64_t item_id,
                          uv_item_status status, const char *resolved_in_version);
@@ -140,7 +139,7 @@ typedef struct {
     int64_t project_id;
     char environment[128];
     char revision[256];
-    char status[16];   /* "started", "succeeded", "failed", "timed_out" */
+    char status[16]; /* "started", "succeeded", "failed", "timed_out" */
     char comment[1024];
     char local_username[128];
     int64_t start_time, finish_time; /* unix seconds; 0 when not finished */
@@ -166,5 +165,15 @@ int uv_store_project_name(uv_store *store, int64_t project_id, char *out, size_t
 /* Project settings (scrubbing and IP policy), stored as a JSON object; "{}" when unset. */
 int uv_store_project_settings_get(uv_store *store, int64_t project_id, char *out, size_t out_len);
 int uv_store_project_settings_set(uv_store *store, int64_t project_id, const char *json);
+
+/* ---- group commit ---------------------------------------------------------------------- */
+
+/* n occurrence puts in ONE transaction (one fsync for all: the ingest path batches requests
+ * arriving together). out[i] is the ack of in[i]; a uuid repeated inside the batch is a
+ * duplicate of its first copy. All or nothing: on any failure nothing is written (the error
+ * names the index) — unless the caller's own uv_store_begin transaction is open, which the
+ * puts then join and the caller must roll back. */
+int uv_store_occurrence_put_batch(uv_store *store, const uv_occurrence_in *in, size_t n,
+                                  uv_occurrence_ack *out);
 
 #endif

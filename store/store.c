@@ -64,6 +64,72 @@ static const char *const migrations[] = {
     "CREATE INDEX artifacts_kind_key ON artifacts (project_id, kind, key);"
     "CREATE INDEX artifacts_version ON artifacts (version_id);"
     "CREATE INDEX artifacts_blob ON artifacts (blob);",
+
+    /* 2: the service's index: project settings, tokens, items, occurrences, deploys
+     * (store/service.c; docs/store.md "Service tables") */
+    "ALTER TABLE projects ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';"
+    "CREATE INDEX versions_first_seen ON versions (project_id, created_at, id);"
+    "CREATE TABLE tokens ("
+    "  id INTEGER PRIMARY KEY,"
+    "  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),"
+    "  scopes INTEGER NOT NULL CHECK (scopes > 0),"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX tokens_project ON tokens (project_id);"
+    "CREATE TABLE items ("
+    "  id INTEGER PRIMARY KEY,"
+    "  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,"
+    "  counter INTEGER NOT NULL,"
+    "  fingerprint TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  exception_class TEXT NOT NULL DEFAULT '',"
+    "  level TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','resolved','muted')),"
+    "  resolved_in_version TEXT NOT NULL DEFAULT '',"
+    "  total INTEGER NOT NULL DEFAULT 0,"
+    "  first_seen INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL,"
+    "  environments TEXT NOT NULL DEFAULT '',"
+    "  last_version TEXT NOT NULL DEFAULT '',"
+    "  UNIQUE (project_id, fingerprint),"
+    "  UNIQUE (project_id, counter)"
+    ");"
+    "CREATE INDEX items_recent ON items (project_id, last_seen, id);"
+    "CREATE INDEX items_status_recent ON items (project_id, status, last_seen, id);"
+    "CREATE TABLE occurrences ("
+    "  id INTEGER PRIMARY KEY,"
+    "  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,"
+    "  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+    "  uuid TEXT NOT NULL,"
+    "  timestamp INTEGER NOT NULL,"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  environment TEXT NOT NULL DEFAULT '',"
+    "  level TEXT NOT NULL,"
+    "  platform TEXT NOT NULL DEFAULT '',"
+    "  source TEXT NOT NULL DEFAULT '',"
+    "  raw_json TEXT NOT NULL,"
+    "  resolved_json TEXT," /* NULL until symbolicated */
+    "  unresolved INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE (project_id, uuid)"
+    ");"
+    "CREATE INDEX occurrences_item ON occurrences (item_id, timestamp, id);"
+    "CREATE INDEX occurrences_unresolved ON occurrences (project_id, version, id)"
+    "  WHERE unresolved <> 0;"
+    "CREATE TABLE deploys ("
+    "  id INTEGER PRIMARY KEY,"
+    "  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,"
+    "  environment TEXT NOT NULL,"
+    "  revision TEXT NOT NULL,"
+    "  status TEXT NOT NULL"
+    "    CHECK (status IN ('started','succeeded','failed','timed_out')),"
+    "  comment TEXT NOT NULL DEFAULT '',"
+    "  local_username TEXT NOT NULL DEFAULT '',"
+    "  start_time INTEGER NOT NULL,"
+    "  finish_time INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX deploys_recent ON deploys (project_id, start_time, id);",
 };
 
 #define UV_STORE_SCHEMA_LATEST ((int)(sizeof migrations / sizeof migrations[0]))
@@ -271,6 +337,15 @@ static int set_journal_wal(uv_store *store)
     return rc;
 }
 
+/* The schema version check_schema migrates to: the latest, or a lower one for the tests'
+ * uv_store__open_schema (thread-local: it only lasts for that one open). */
+static _Thread_local int migrate_target;
+
+static int schema_target(void)
+{
+    return migrate_target > 0 ? migrate_target : UV_STORE_SCHEMA_LATEST;
+}
+
 /* Applies migrations[from..] each in its own IMMEDIATE transaction, re-reading the version
  * under the write lock so two processes opening a new store at once do not both migrate. */
 static int migrate(uv_store *store)
@@ -280,7 +355,7 @@ static int migrate(uv_store *store)
         if (rc) return rc;
         int64_t version = 0;
         rc = pragma_int(store, "PRAGMA user_version", &version);
-        if (rc == 0 && version >= UV_STORE_SCHEMA_LATEST) {
+        if (rc == 0 && version >= schema_target()) {
             store->schema_version = (int)version;
             return exec_sql(store, "COMMIT", "finishing schema migration");
         }
@@ -322,7 +397,7 @@ static int check_schema(uv_store *store)
                             "store %s has schema version %" PRId64 ", this unravel knows up to %d",
                             store->dir, version, UV_STORE_SCHEMA_LATEST);
     store->schema_version = (int)version;
-    if (version == UV_STORE_SCHEMA_LATEST) return 0;
+    if (version >= schema_target()) return 0;
     if (store->flags & UV_STORE_READONLY)
         return uv_error_set(UV_EUNSUPPORTED, UV_LIB_NONE, 0,
                             "store %s has schema version %" PRId64
@@ -443,10 +518,23 @@ fail:
     return rc;
 }
 
+int uv_store__open_schema(uv_store **out, const char *dir, int flags, int schema_version)
+{
+    *out = NULL;
+    if (schema_version < 1 || schema_version > UV_STORE_SCHEMA_LATEST)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "store %s: no schema version %d",
+                            dir ? dir : "(null)", schema_version);
+    migrate_target = schema_version;
+    int rc = uv_store_open(out, dir, flags);
+    migrate_target = 0;
+    return rc;
+}
+
 void uv_store_close(uv_store *store)
 {
     if (!store) return;
     uv_store__stmts_free(store);
+    uv_store__service_free(store);
     if (store->db) {
         if (store->in_tx) sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close_v2(store->db);

@@ -51,7 +51,16 @@ struct uv_store {
     uint64_t cache_max;
     uint64_t cache_total;
     bool cache_scanned;
+    /* service.c's prepared statements, allocated on first use */
+    struct uv_store__service *service;
 };
+
+/* Frees service.c's state (close path); accepts a store without any. */
+void uv_store__service_free(uv_store *store);
+
+/* Opens like uv_store_open but migrates a new or older database only up to schema
+ * `schema_version` (≥ 1): for tests that need a store as an older release left it. */
+int uv_store__open_schema(uv_store **out, const char *dir, int flags, int schema_version);
 
 /* Records a SQLite failure as "store DIR: <what>: <sqlite message>" with the SQLite code,
  * mapping it to a uv_code, and returns that code. */

@@ -1,0 +1,247 @@
+/* The ingest pipeline shared by the Rollbar and Raygun endpoints: project settings → scrub
+ * (before anything is written) → parse the scrubbed payload as a trace → symbolicate with
+ * the project's uploads → fingerprint and title → one store write. */
+#include "server/server_internal.h"
+
+#include "formats/error.h"
+#include "formats/scrub.h"
+#include "formats/trace.h"
+#include "symbolicate/grouping.h"
+#include "symbolicate/symbolicate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Project settings are a small JSON object (scrub switches and extra key patterns). */
+#define SETTINGS_MAX 65536
+
+bool uv_server__client_platform(const char *platform)
+{
+    static const char *const clients[] = {"browser", "android", "ios", "flutter", "react-native"};
+    if (!platform) return false;
+    for (size_t i = 0; i < sizeof clients / sizeof clients[0]; i++)
+        if (strcasecmp(platform, clients[i]) == 0) return true;
+    return false;
+}
+
+json_t *uv_server__member(json_t *object, const char *key)
+{
+    if (!json_is_object(object)) return NULL;
+    const char *name;
+    json_t *value;
+    json_object_foreach(object, name, value)
+    {
+        if (strcasecmp(name, key) == 0) return value;
+    }
+    return NULL;
+}
+
+/* An optional string member that must fit `max` bytes; sets *out (NULL when absent). */
+static int optional_string(json_t *object, const char *key, const char *field, size_t max,
+                           const char **out)
+{
+    *out = NULL;
+    json_t *value = uv_server__member(object, key);
+    if (!value || json_is_null(value)) return 0;
+    if (!json_is_string(value))
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s must be a string", field);
+    if (json_string_length(value) > max)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s is longer than %zu bytes", field, max);
+    *out = json_string_value(value);
+    return 0;
+}
+
+/* ISO 8601 "2026-01-01T00:00:00Z" (fractions and offsets accepted) → unix seconds. */
+static int64_t parse_iso8601(const char *text)
+{
+    struct tm tm = {0};
+    const char *rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!rest) return 0;
+    int64_t seconds = (int64_t)timegm(&tm);
+    if (*rest == '.')
+        for (rest++; *rest >= '0' && *rest <= '9'; rest++) {
+        }
+    if ((*rest == '+' || *rest == '-') && strlen(rest) >= 6) {
+        int hours = (rest[1] - '0') * 10 + (rest[2] - '0');
+        int minutes = (rest[4] - '0') * 10 + (rest[5] - '0');
+        int64_t offset = (int64_t)hours * 3600 + minutes * 60;
+        seconds += *rest == '+' ? -offset : offset;
+    }
+    return seconds;
+}
+
+/* Fields of the occurrence read from the payload, by source. */
+typedef struct {
+    const char *uuid, *level, *environment, *platform, *fingerprint;
+    int64_t timestamp;
+} payload_fields;
+
+static int rollbar_fields(json_t *root, payload_fields *out)
+{
+    json_t *data = json_object_get(root, "data");
+    int rc = optional_string(data, "uuid", "data.uuid", 63, &out->uuid);
+    if (rc == 0) rc = optional_string(data, "level", "data.level", 15, &out->level);
+    if (rc == 0)
+        rc = optional_string(data, "environment", "data.environment", 127, &out->environment);
+    if (rc == 0) rc = optional_string(data, "platform", "data.platform", 63, &out->platform);
+    if (rc == 0)
+        rc = optional_string(data, "fingerprint", "data.fingerprint", 4096, &out->fingerprint);
+    if (rc != 0) return rc;
+    json_t *timestamp = json_object_get(data, "timestamp");
+    if (timestamp && !json_is_null(timestamp)) {
+        if (!json_is_number(timestamp))
+            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "data.timestamp must be a number");
+        double value = json_number_value(timestamp);
+        if (value > 0 && value < 1e11) out->timestamp = (int64_t)value;
+    }
+    return 0;
+}
+
+static int raygun_fields(json_t *root, payload_fields *out)
+{
+    json_t *details = uv_server__member(root, "details");
+    const char *occurred = NULL;
+    int rc = optional_string(root, "occurredOn", "OccurredOn", 64, &occurred);
+    if (rc == 0)
+        rc =
+            optional_string(details, "groupingKey", "Details.GroupingKey", 4096, &out->fingerprint);
+    if (rc != 0) return rc;
+    if (occurred) out->timestamp = parse_iso8601(occurred);
+    json_t *tags = uv_server__member(details, "tags");
+    if (json_is_array(tags)) { /* an environment tag: "production", "staging" … */
+        size_t i;
+        json_t *tag;
+        json_array_foreach(tags, i, tag)
+        {
+            const char *text = json_string_value(tag);
+            if (text && (strcmp(text, "production") == 0 || strcmp(text, "staging") == 0 ||
+                         strcmp(text, "development") == 0))
+                out->environment = text;
+        }
+    }
+    json_t *client = uv_server__member(details, "client");
+    const char *client_name = json_string_value(uv_server__member(client, "name"));
+    out->platform = client_name && strstr(client_name, "raygun4js") ? "browser" : NULL;
+    return 0;
+}
+
+static int scrub(uv_store *store, int64_t project_id, json_t *root)
+{
+    char *text = malloc(SETTINGS_MAX);
+    if (!text) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
+    int rc = uv_store_project_settings_get(store, project_id, text, SETTINGS_MAX);
+    json_t *settings = NULL;
+    if (rc == 0) {
+        json_error_t error;
+        settings = json_loads(text, 0, &error);
+        if (!settings)
+            rc = uv_error_set(UV_ECORRUPT, UV_LIB_JSON, 0, "project settings: %s", error.text);
+    }
+    free(text);
+    uv_scrub_rules rules;
+    if (rc == 0) rc = uv_scrub_rules_from_settings(settings, &rules);
+    if (rc == 0) uv_scrub_json(root, &rules);
+    json_decref(settings);
+    return rc;
+}
+
+static void count_frames(const uv_symbolicated *result, size_t *resolved, size_t *unresolved)
+{
+    const uv_trace *trace = result->trace;
+    for (size_t e = 0; e < trace->exception_count; e++) {
+        const uv_trace_exception *exception = &trace->exceptions[e];
+        for (size_t f = 0; f < exception->frame_count; f++) {
+            const uv_trace_frame *frame = &exception->frames[f];
+            if (frame->has_address && result->native && result->native[e]) {
+                if (result->native[e][f].status == UV_NATIVE_SYMBOLICATED)
+                    ++*resolved;
+                else
+                    ++*unresolved;
+            } else if (result->js && result->js[e]) {
+                if (result->js[e][f].status == UV_FRAME_SYMBOLICATED)
+                    ++*resolved;
+                else if (!frame->is_native)
+                    ++*unresolved;
+            }
+        }
+    }
+}
+
+int uv_server__ingest(uv_store *store, int64_t project_id, json_t *root, const char *source,
+                      uv_occurrence_ack *ack, unsigned *http_status)
+{
+    *http_status = 422;
+    bool raygun = strcmp(source, "raygun") == 0;
+    payload_fields fields = {0};
+    int rc = raygun ? raygun_fields(root, &fields) : rollbar_fields(root, &fields);
+    if (rc != 0) return rc;
+
+    /* Scrub before anything is written, parsed further or logged. */
+    *http_status = 500;
+    rc = scrub(store, project_id, root);
+    if (rc != 0) return rc;
+    char *raw_json = json_dumps(root, JSON_COMPACT);
+    if (!raw_json) return uv_error_set(UV_ENOMEM, UV_LIB_JSON, 0, "out of memory");
+
+    uv_trace *trace = NULL;
+    uv_symbolicated *result = NULL;
+    uv_buf resolved = UV_BUF_INIT;
+    rc = uv_trace_parse(&trace, raw_json, strlen(raw_json));
+    if (rc != 0) {
+        *http_status = 422;
+        uv_error_prefix("payload");
+        goto done;
+    }
+    if (trace->version && strlen(trace->version) > 255) {
+        *http_status = 422;
+        rc = uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "code version is longer than 255 bytes");
+        goto done;
+    }
+    uv_symbolicate_options options = {.store = store, .project_id = project_id};
+    rc = uv_symbolicate_trace(&result, trace, &options);
+    if (rc == 0) rc = uv_symbolicated_render(result, true, &resolved);
+    if (rc == 0) rc = uv_buf_append(&resolved, "", 1); /* NUL */
+    if (rc != 0) goto done;
+
+    size_t frames_resolved = 0, frames_unresolved = 0;
+    count_frames(result, &frames_resolved, &frames_unresolved);
+
+    char fingerprint[UV_FINGERPRINT_LEN];
+    char title[512];
+    uv_grouping_fingerprint(result, fields.fingerprint, fingerprint);
+    uv_grouping_title(trace, title, sizeof title);
+    const char *exception_class =
+        trace->exception_count > 0 && trace->exceptions[0].exception_class[0]
+            ? trace->exceptions[0].exception_class
+            : NULL;
+    const char *platform = fields.platform ? fields.platform : trace->platform;
+    uv_occurrence_in in = {
+        .project_id = project_id,
+        .uuid = fields.uuid,
+        .fingerprint = fingerprint,
+        .title = title,
+        .exception_class = exception_class,
+        .level = fields.level,
+        .environment = fields.environment,
+        .version = trace->version,
+        .platform = platform,
+        .source = source,
+        .timestamp = fields.timestamp ? fields.timestamp : (int64_t)time(NULL),
+        .raw_json = raw_json,
+        .resolved_json = (const char *)resolved.data,
+        .unresolved_frames = frames_unresolved > 0,
+    };
+    rc = uv_store_occurrence_put(store, &in, ack);
+    if (rc == UV_EINVALID || rc == UV_ETOOBIG) *http_status = 422;
+    if (rc == 0 && !ack->duplicate)
+        uv_server__metrics_occurrence(frames_resolved, frames_unresolved);
+done:
+    uv_symbolicated_free(result);
+    uv_trace_free(trace);
+    uv_buf_free(&resolved);
+    free(raw_json);
+    return rc;
+}

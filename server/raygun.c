@@ -1,0 +1,87 @@
+/* Raygun-compatible ingest: POST /entries (one entry) and POST /entries/bulk (an array),
+ * authenticated by X-ApiKey or ?apikey=, answered 202 with an empty body as Raygun does. */
+#include "server/server_internal.h"
+
+#include "formats/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A bulk post holds at most this many entries (raygun4js batches far fewer). */
+#define BULK_MAX 100
+
+static bool entry_valid(uv_request *req, json_t *entry, size_t index, bool bulk, bool client_only)
+{
+    char where[32] = "";
+    if (bulk) snprintf(where, sizeof where, "entry %zu: ", index);
+    if (!json_is_object(entry)) {
+        uv_server__reply_error(req, 422, "%sthe entry must be a JSON object", where);
+        return false;
+    }
+    json_t *details = uv_server__member(entry, "details");
+    if (!json_is_object(details)) {
+        uv_server__reply_error(req, 422, "%sDetails is missing or not an object", where);
+        return false;
+    }
+    if (client_only) {
+        json_t *client = uv_server__member(details, "client");
+        const char *name = json_string_value(uv_server__member(client, "name"));
+        if (!name || !strstr(name, "raygun4js")) {
+            uv_server__reply_error(req, 403,
+                                   "%sinsufficient privileges: a post_client_item token may only "
+                                   "post entries from raygun4js",
+                                   where);
+            return false;
+        }
+    }
+    return true;
+}
+
+void uv_server__raygun_entries(uv_request *req, bool bulk)
+{
+    json_t *root = uv_server__body_json(req, NULL);
+    if (!root) return;
+    int64_t project_id = 0;
+    unsigned scopes = 0;
+    if (!uv_server__auth(req, NULL, UV_SCOPE_POST_SERVER_ITEM | UV_SCOPE_POST_CLIENT_ITEM,
+                         &project_id, &scopes))
+        goto done;
+    bool client_only = !(scopes & UV_SCOPE_POST_SERVER_ITEM);
+    size_t count = 1;
+    if (bulk) {
+        if (!json_is_array(root)) {
+            uv_server__reply_error(req, 422, "/entries/bulk expects a JSON array of entries");
+            goto done;
+        }
+        count = json_array_size(root);
+        if (count > BULK_MAX) {
+            uv_server__reply_error(req, 413, "at most %d entries a bulk post", BULK_MAX);
+            goto done;
+        }
+    }
+    /* Validate every entry before storing any. */
+    for (size_t i = 0; i < count; i++)
+        if (!entry_valid(req, bulk ? json_array_get(root, i) : root, i, bulk, client_only))
+            goto done;
+    uv_store *store = uv_server__store(req);
+    if (!store) goto done;
+    for (size_t i = 0; i < count; i++) {
+        uv_occurrence_ack ack;
+        memset(&ack, 0, sizeof ack);
+        unsigned status = 500;
+        int rc = uv_server__ingest(store, project_id, bulk ? json_array_get(root, i) : root,
+                                   "raygun", &ack, &status);
+        if (rc != 0) {
+            char what[32] = "storing the entry";
+            if (bulk) snprintf(what, sizeof what, "entry %zu", i);
+            if (status == 422)
+                uv_server__reply_error(req, 422, "%s: %s", what, uv_error_last()->message);
+            else
+                uv_server__reply_failure(req, rc, what);
+            goto done;
+        }
+    }
+    uv_server__reply_empty(req, 202);
+done:
+    json_decref(root);
+}

@@ -1,0 +1,139 @@
+/* Shared between the server's files: the request being answered, replies, auth, the
+ * per-thread store, the ingest pipeline and metrics. Not part of the public interface. */
+#ifndef UV_SERVER_INTERNAL_H
+#define UV_SERVER_INTERNAL_H
+
+#include "formats/buf.h"
+#include "server/server.h"
+#include "store/service.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct MHD_Connection;
+
+/* Routes, for dispatch and for the metrics labels. */
+typedef enum {
+    UV_ROUTE_UNKNOWN,
+    UV_ROUTE_HEALTH,
+    UV_ROUTE_METRICS,
+    UV_ROUTE_PREFLIGHT,
+    UV_ROUTE_ITEM_POST,
+    UV_ROUTE_ENTRIES,
+    UV_ROUTE_ENTRIES_BULK,
+    UV_ROUTE_ITEMS,
+    UV_ROUTE_ITEM_GET,
+    UV_ROUTE_ITEM_PATCH,
+    UV_ROUTE_ITEM_OCCURRENCES,
+    UV_ROUTE_OCCURRENCE,
+    UV_ROUTE_VERSIONS,
+    UV_ROUTE_DEPLOY_POST,
+    UV_ROUTE_DEPLOYS,
+    UV_ROUTE_DEPLOY_GET,
+    UV_ROUTE_DEPLOY_PATCH,
+    UV_ROUTE_COUNT
+} uv_route;
+
+const char *uv_server__route_name(uv_route route);
+
+typedef struct uv_server_state uv_server_state;
+
+/* One request: created on the first call of the access handler, freed when MHD reports it
+ * completed. Handlers read the body and set the reply through uv_server__reply_*. */
+typedef struct {
+    uv_server_state *server;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    uv_buf body;
+    bool too_big;
+    uv_route route;
+    int64_t id; /* path id (/item/ID …), 0 when none */
+    struct timespec started;
+    /* The reply. */
+    unsigned status;
+    char *reply;
+    size_t reply_len;
+    bool replied;
+    bool cors;
+    /* Set by a successful auth: the rate-limit headers to send. */
+    bool has_rate;
+    unsigned rate_limit, rate_remaining;
+    int64_t rate_reset; /* unix seconds when the window ends */
+} uv_request;
+
+/* Replies. json is stolen (decref'd). Every error is {"err":1,"message":"…"}. */
+void uv_server__reply_json(uv_request *req, unsigned status, json_t *json);
+void uv_server__reply_error(uv_request *req, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void uv_server__reply_empty(uv_request *req, unsigned status);
+void uv_server__reply_text(uv_request *req, unsigned status, char *text, size_t len); /* stolen */
+/* {"err":0,"result":result} with status 200. */
+void uv_server__reply_result(uv_request *req, json_t *result);
+/* Replies for a failed layer call: UV_ENOTFOUND → 404, UV_EINVALID/ETOOBIG → 422,
+ * UV_EEXISTS → 409, else 500 (logged); the message is uv_error_last()'s. */
+void uv_server__reply_failure(uv_request *req, int code, const char *what);
+
+/* The calling thread's store handle (opened on first use); NULL after replying 503. */
+uv_store *uv_server__store(uv_request *req);
+
+/* Checks the request's token — `X-Rollbar-Access-Token`, `X-ApiKey`, `?access_token=`,
+ * `?apikey=`, else `body_token` (a JSON body's access_token; may be NULL) — against the
+ * store. It must carry one of the scopes in `any_of`. On success fills project and scopes
+ * and applies the per-token rate limit; otherwise replies 403 (or 429) and returns false. */
+bool uv_server__auth(uv_request *req, const char *body_token, unsigned any_of, int64_t *project_id,
+                     unsigned *scopes);
+
+/* The request body parsed as JSON; replies 400 (empty or invalid JSON, naming line and
+ * column) and returns NULL on failure. `form_field`: for application/x-www-form-urlencoded
+ * bodies, the field holding the JSON text (NULL: never a form). */
+json_t *uv_server__body_json(uv_request *req, const char *form_field);
+
+/* Query argument, or NULL. */
+const char *uv_server__query(uv_request *req, const char *name);
+/* ?page= as a number ≥ 1 (1 when absent); false after replying 400. */
+bool uv_server__page(uv_request *req, size_t *page);
+
+/* ---- ingest (ingest.c) ---------------------------------------------------------------- */
+
+/* Scrubs `root` by the project's settings, symbolicates, groups and stores it: the whole
+ * pipeline behind POST /api/1/item/ and /entries. `root` is borrowed (and scrubbed in
+ * place). On failure returns a negative code with a message in uv_error_last() and the HTTP
+ * status to answer in *http_status. */
+int uv_server__ingest(uv_store *store, int64_t project_id, json_t *root, const char *source,
+                      uv_occurrence_ack *ack, unsigned *http_status);
+
+/* Whether a platform name is a client platform (browser, android, ios, flutter,
+ * react-native), which post_client_item tokens may post. */
+bool uv_server__client_platform(const char *platform);
+
+/* Case-insensitive object member (Raygun payload keys come in any case). */
+json_t *uv_server__member(json_t *object, const char *key);
+
+/* ---- API families --------------------------------------------------------------------- */
+
+void uv_server__rollbar_item(uv_request *req);
+void uv_server__raygun_entries(uv_request *req, bool bulk);
+void uv_server__read_items(uv_request *req);
+void uv_server__read_item(uv_request *req);
+void uv_server__write_item(uv_request *req);
+void uv_server__read_occurrences(uv_request *req);
+void uv_server__read_occurrence(uv_request *req);
+void uv_server__read_versions(uv_request *req);
+void uv_server__deploy_create(uv_request *req);
+void uv_server__deploy_list(uv_request *req);
+void uv_server__deploy_get(uv_request *req);
+void uv_server__deploy_patch(uv_request *req);
+
+/* ---- metrics (metrics.c) -------------------------------------------------------------- */
+
+void uv_server__metrics_reset(void);
+void uv_server__metrics_request(uv_route route, unsigned status, double seconds);
+void uv_server__metrics_occurrence(size_t frames_resolved, size_t frames_unresolved);
+void uv_server__metrics_render(uv_request *req, const char *store_dir);
+
+#endif
