@@ -28,6 +28,7 @@ extern const uv_command uv_command_addr2line;
 extern const uv_command uv_command_serve;
 extern const uv_command uv_command_project;
 extern const uv_command uv_command_token;
+extern const uv_command uv_command_deploy;
 
 /* Prints "unravel: " + message + newline to stderr. */
 void uv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -3,6 +3,7 @@
 
 #include "formats/error.h"
 #include "store/store.h"
+#include "upload/remote.h"
 #include "upload/sourcemaps.h"
 #include "upload/symbols.h"
 
@@ -15,6 +16,7 @@
 static const char help[] =
     "usage: unravel upload sourcemaps DIR|FILE... --project P --version V\n"
     "                                 [--url-prefix PREFIX] [--dry-run] [--store DIR] [-q]\n"
+    "       unravel upload sourcemaps DIR|FILE... --version V --url URL --token T [...]\n"
     "\n"
     "Walks a build output and stores, for version V of project P, every minified script\n"
     "(.js, .mjs, .cjs) with its source map and the original sources the map does not embed\n"
@@ -33,16 +35,26 @@ static const char help[] =
     "  --url-prefix P    URL prefix of the files (default ~/), e.g. https://cdn.example.com/js/\n"
     "  --dry-run         validate and report, store nothing\n"
     "  --store DIR       store directory (env UNRAVEL_STORE, default ./unravel-data)\n"
+    "  --url URL         send to an `unravel serve` (or Rollbar-compatible) service instead\n"
+    "                    (env UNRAVEL_URL): one POST /api/1/sourcemap per map, with the map,\n"
+    "                    minified_url = the script's URL and the sources read from disk;\n"
+    "                    the project is the token's (--project is then optional)\n"
+    "  --token T         access token with scope post_server_item (env UNRAVEL_TOKEN)\n"
     "  -q, --quiet       print only problems\n"
     "\n"
+    "Requests are retried (0.5 s, 1 s, 2 s; 4 tries) after connection errors, 5xx and 429\n"
+    "(honouring Retry-After); a progress bar is drawn on stderr when it is a terminal.\n"
+    "\n"
     "Prints a summary (scripts, maps, sources, debug IDs, problems). Exit codes: 0 all stored;\n"
-    "1 some file had problems (each is printed: file and reason); 2 usage; 3 I/O failure.\n"
+    "1 some file had problems or was rejected by the server (each is printed: file and\n"
+    "reason); 2 usage; 3 I/O, network or server failure (the server's message is printed).\n"
     "\n"
     "Example:\n"
     "  unravel upload sourcemaps dist/ --project web --version 1.4.2 --url-prefix '~/static/'\n"
     "\n"
     "\n"
     "usage: unravel upload symbols PATH... --project P --version V [--dry-run] [--store DIR] [-q]\n"
+    "       unravel upload symbols PATH... --version V --url URL --token T [...]\n"
     "\n"
     "Stores native debug files: executables, shared libraries, separate debug files (such as\n"
     "/usr/lib/debug/.build-id/xx/yyyy.debug) and dwz supplementary files. Directories are walked\n"
@@ -51,7 +63,8 @@ static const char help[] =
     "find it; files with DWARF are kind `debuginfo`, others `executable`. For each file it prints\n"
     "what the file holds: symbol table, debug info, line tables, inline info, unwind info. A\n"
     "stripped file without debug info, or one without a build-id, is a warning. Uploading the\n"
-    "same file again changes nothing.\n"
+    "same file again changes nothing. With --url/--token (env UNRAVEL_URL, UNRAVEL_TOKEN) each\n"
+    "file is sent to the service instead: POST /api/1/symbols, fields version and the file.\n"
     "\n"
     "Example:\n"
     "  objcopy --only-keep-debug build/server build/server.debug\n"
@@ -71,12 +84,43 @@ static void report(void *vctx, uv_upload_severity severity, const char *path, co
     fprintf(stderr, "%s: %s: %s\n", path, label, message);
 }
 
+/* The remote of --url/--token (or UNRAVEL_URL/UNRAVEL_TOKEN); *out stays NULL without a URL.
+ * Returns an exit code. */
+static int open_remote(const char *command, const char *url, const char *token, uv_remote **out)
+{
+    *out = NULL;
+    if (!url || !*url) url = getenv("UNRAVEL_URL");
+    if (!url || !*url) {
+        if (token) {
+            uv_cli_error("%s: --token needs --url (or UNRAVEL_URL)", command);
+            return UV_EXIT_USAGE;
+        }
+        return UV_EXIT_OK;
+    }
+    if (!token || !*token) token = getenv("UNRAVEL_TOKEN");
+    uv_remote_options options = {.url = url, .token = token, .progress = isatty(2) == 1};
+    if (uv_remote_new(out, &options) != 0) {
+        uv_cli_report(command);
+        return UV_EXIT_USAGE;
+    }
+    return UV_EXIT_OK;
+}
+
+/* Exit code of a failed upload: with a remote, every failure that stops it is the network's
+ * or the server's (3). */
+static int failure_exit_code(int rc, const uv_remote *remote)
+{
+    return remote ? UV_EXIT_IO : uv_cli_exit_code(rc);
+}
+
 static int run_sourcemaps(int argc, char **argv)
 {
     static const struct option options[] = {
         {"project", required_argument, NULL, 'p'},
         {"version", required_argument, NULL, 'v'},
         {"url-prefix", required_argument, NULL, 'u'},
+        {"url", required_argument, NULL, 'U'},
+        {"token", required_argument, NULL, 'T'},
         {"dry-run", no_argument, NULL, 'n'},
         {"store", required_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},
@@ -84,6 +128,7 @@ static int run_sourcemaps(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *project = NULL, *version = NULL, *prefix = NULL, *store_opt = NULL;
+    const char *url_opt = NULL, *token_opt = NULL;
     bool dry_run = false;
     report_ctx rctx = {false};
     int c;
@@ -98,6 +143,12 @@ static int run_sourcemaps(int argc, char **argv)
             break;
         case 'u':
             prefix = optarg;
+            break;
+        case 'U':
+            url_opt = optarg;
+            break;
+        case 'T':
+            token_opt = optarg;
             break;
         case 'n':
             dry_run = true;
@@ -120,19 +171,25 @@ static int run_sourcemaps(int argc, char **argv)
         uv_cli_error("upload sourcemaps: give at least one directory or file");
         return UV_EXIT_USAGE;
     }
-    if (!project || !*project || !version || !*version) {
+    uv_remote *remote = NULL;
+    int exit_code = open_remote("upload sourcemaps", url_opt, token_opt, &remote);
+    if (exit_code != UV_EXIT_OK) return exit_code;
+    if ((!remote && (!project || !*project)) || !version || !*version) {
         uv_cli_error("upload sourcemaps: --project and --version are required");
+        uv_remote_free(remote);
         return UV_EXIT_USAGE;
     }
     if (strlen(version) > 255) {
         uv_cli_error("upload sourcemaps: --version is longer than 255 bytes");
+        uv_remote_free(remote);
         return UV_EXIT_USAGE;
     }
     uv_store *store = NULL;
     int64_t project_id = 0;
-    const char *dir = uv_cli_store_dir(store_opt);
+    const char *dir =
+        remote ? (url_opt ? url_opt : getenv("UNRAVEL_URL")) : uv_cli_store_dir(store_opt);
     int rc = 0;
-    if (!dry_run) {
+    if (!dry_run && !remote) {
         rc = uv_store_open(&store, dir, UV_STORE_CREATE);
         if (rc == 0) rc = uv_store_project_ensure(store, project, &project_id);
         if (rc != 0) {
@@ -151,22 +208,26 @@ static int run_sourcemaps(int argc, char **argv)
         .version = version,
         .report = report,
         .report_ctx = &rctx,
+        .remote = remote,
     };
     uv_upload_summary sum;
     rc = uv_upload_sourcemaps(&opt, &sum);
     uv_store_close(store);
     if (rc != 0) {
         uv_cli_report("upload sourcemaps");
-        return uv_cli_exit_code(rc);
+        exit_code = failure_exit_code(rc, remote);
+        uv_remote_free(remote);
+        return exit_code;
     }
+    uv_remote_free(remote);
     if (!rctx.quiet || sum.errors || sum.warnings)
         printf("%s%s %s@%s: %zu script%s, %zu map%s, %zu source%s from disk, %zu embedded, "
                "%zu debug ID%s, %zu warning%s, %zu error%s\n",
-               dry_run ? "dry run: would upload to " : "uploaded to ", dry_run ? "" : dir, project,
-               version, sum.files, sum.files == 1 ? "" : "s", sum.maps, sum.maps == 1 ? "" : "s",
-               sum.sources, sum.sources == 1 ? "" : "s", sum.embedded, sum.debug_ids,
-               sum.debug_ids == 1 ? "" : "s", sum.warnings, sum.warnings == 1 ? "" : "s",
-               sum.errors, sum.errors == 1 ? "" : "s");
+               dry_run ? "dry run: would upload to " : "uploaded to ", dry_run ? "" : dir,
+               project ? project : "", version, sum.files, sum.files == 1 ? "" : "s", sum.maps,
+               sum.maps == 1 ? "" : "s", sum.sources, sum.sources == 1 ? "" : "s", sum.embedded,
+               sum.debug_ids, sum.debug_ids == 1 ? "" : "s", sum.warnings,
+               sum.warnings == 1 ? "" : "s", sum.errors, sum.errors == 1 ? "" : "s");
     if (sum.errors) return UV_EXIT_INPUT;
     if (sum.maps == 0) {
         uv_cli_error("upload sourcemaps: no source maps found");
@@ -198,6 +259,8 @@ static int run_symbols(int argc, char **argv)
     static const struct option options[] = {
         {"project", required_argument, NULL, 'p'},
         {"version", required_argument, NULL, 'v'},
+        {"url", required_argument, NULL, 'U'},
+        {"token", required_argument, NULL, 'T'},
         {"dry-run", no_argument, NULL, 'n'},
         {"store", required_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},
@@ -205,6 +268,7 @@ static int run_symbols(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *project = NULL, *version = NULL, *store_opt = NULL;
+    const char *url_opt = NULL, *token_opt = NULL;
     bool dry_run = false;
     report_ctx rctx = {false};
     int c;
@@ -216,6 +280,12 @@ static int run_symbols(int argc, char **argv)
             break;
         case 'v':
             version = optarg;
+            break;
+        case 'U':
+            url_opt = optarg;
+            break;
+        case 'T':
+            token_opt = optarg;
             break;
         case 'n':
             dry_run = true;
@@ -238,15 +308,20 @@ static int run_symbols(int argc, char **argv)
         uv_cli_error("upload symbols: give at least one file or directory");
         return UV_EXIT_USAGE;
     }
-    if (!project || !*project || !version || !*version || strlen(version) > 255) {
+    uv_remote *remote = NULL;
+    int exit_code = open_remote("upload symbols", url_opt, token_opt, &remote);
+    if (exit_code != UV_EXIT_OK) return exit_code;
+    if ((!remote && (!project || !*project)) || !version || !*version || strlen(version) > 255) {
         uv_cli_error("upload symbols: --project and --version (up to 255 bytes) are required");
+        uv_remote_free(remote);
         return UV_EXIT_USAGE;
     }
     uv_store *store = NULL;
     int64_t project_id = 0;
-    const char *dir = uv_cli_store_dir(store_opt);
+    const char *dir =
+        remote ? (url_opt ? url_opt : getenv("UNRAVEL_URL")) : uv_cli_store_dir(store_opt);
     int rc = 0;
-    if (!dry_run) {
+    if (!dry_run && !remote) {
         rc = uv_store_open(&store, dir, UV_STORE_CREATE);
         if (rc == 0) rc = uv_store_project_ensure(store, project, &project_id);
         if (rc != 0) {
@@ -265,20 +340,24 @@ static int run_symbols(int argc, char **argv)
         .report = report,
         .file = print_symbol_file,
         .ctx = &rctx,
+        .remote = remote,
     };
     uv_upload_symbols_summary sum;
     rc = uv_upload_symbols(&opt, &sum);
     uv_store_close(store);
     if (rc != 0) {
         uv_cli_report("upload symbols");
-        return uv_cli_exit_code(rc);
+        exit_code = failure_exit_code(rc, remote);
+        uv_remote_free(remote);
+        return exit_code;
     }
+    uv_remote_free(remote);
     if (!rctx.quiet || sum.errors || sum.warnings)
         printf("%s%s %s@%s: %zu file%s (%zu with debug info, %zu executable%s), "
                "%zu without build-id, %zu warning%s, %zu error%s\n",
-               dry_run ? "dry run: would upload to " : "uploaded to ", dry_run ? "" : dir, project,
-               version, sum.files, sum.files == 1 ? "" : "s", sum.debuginfo, sum.executables,
-               sum.executables == 1 ? "" : "s", sum.without_build_id, sum.warnings,
+               dry_run ? "dry run: would upload to " : "uploaded to ", dry_run ? "" : dir,
+               project ? project : "", version, sum.files, sum.files == 1 ? "" : "s", sum.debuginfo,
+               sum.executables, sum.executables == 1 ? "" : "s", sum.without_build_id, sum.warnings,
                sum.warnings == 1 ? "" : "s", sum.errors, sum.errors == 1 ? "" : "s");
     if (sum.errors) return UV_EXIT_INPUT;
     if (sum.files == 0) {

@@ -14,7 +14,7 @@
 
 static const uv_command *const commands[] = {
     &uv_command_upload, &uv_command_symbolicate, &uv_command_addr2line, &uv_command_sourcemap,
-    &uv_command_serve,  &uv_command_project,     &uv_command_token,
+    &uv_command_serve,  &uv_command_project,     &uv_command_token,     &uv_command_deploy,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

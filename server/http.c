@@ -32,6 +32,15 @@
 #define CONNECTION_TIMEOUT 30
 /* TLS files are small PEM texts. */
 #define TLS_FILE_MAX (1u << 20)
+/* Occurrences waiting for the writer: 4 × its group size per worker thread is room for every
+ * request of a busy pool; past it requests get 503 and Retry-After instead of a growing queue. */
+#define INGEST_QUEUE_PER_THREAD 256
+#define RETRY_AFTER_SECONDS 1
+/* Parts of one multipart upload: a source map and the originals it names, or a set of debug
+ * files; more than this is not a build's upload. */
+#define FORM_PARTS_MAX 4096
+/* libmicrohttpd's post processor buffer (holds one part header line at a time). */
+#define POST_BUFFER 65536
 
 typedef struct {
     char key[UV_HASH_HEX]; /* SHA-256 of the token: tokens are never kept in clear */
@@ -48,7 +57,19 @@ struct uv_server_state {
     size_t store_count, store_cap;
     rate_slot *rate;
     atomic_long in_flight;
+    uv_server_writer *writer;
+    uv_server_reprocess *reprocess;
 };
+
+uv_server_writer *uv_server__writer(uv_request *req)
+{
+    return req->server->writer;
+}
+
+uv_server_reprocess *uv_server__reprocessor(uv_request *req)
+{
+    return req->server->reprocess;
+}
 
 static _Thread_local uv_store *thread_store;
 static _Thread_local uv_server_state *thread_store_owner;
@@ -98,6 +119,13 @@ void uv_server__reply_empty(uv_request *req, unsigned status)
 void uv_server__reply_text(uv_request *req, unsigned status, char *text, size_t len)
 {
     set_reply(req, status, text, len);
+}
+
+void uv_server__reply_busy(uv_request *req)
+{
+    req->retry_after = RETRY_AFTER_SECONDS;
+    uv_server__reply_error(req, 503, "the ingest queue is full; retry after %u s",
+                           RETRY_AFTER_SECONDS);
 }
 
 void uv_server__reply_result(uv_request *req, json_t *result)
@@ -393,6 +421,8 @@ static const char *const route_names[UV_ROUTE_COUNT] = {
     [UV_ROUTE_DEPLOYS] = "/api/1/deploys",
     [UV_ROUTE_DEPLOY_GET] = "/api/1/deploy/:id",
     [UV_ROUTE_DEPLOY_PATCH] = "/api/1/deploy/:id (PATCH)",
+    [UV_ROUTE_SOURCEMAP] = "/api/1/sourcemap",
+    [UV_ROUTE_SYMBOLS] = "/api/1/symbols",
 };
 
 const char *uv_server__route_name(uv_route route)
@@ -455,6 +485,14 @@ static size_t match_path(const char *path, method_route out[4], int64_t *id)
     }
     if (strcmp(path, "/api/1/deploy") == 0 || strcmp(path, "/api/1/deploy/") == 0) {
         out[0] = (method_route){"POST", UV_ROUTE_DEPLOY_POST};
+        return 1;
+    }
+    if (strcmp(path, "/api/1/sourcemap") == 0 || strcmp(path, "/api/1/sourcemap/") == 0) {
+        out[0] = (method_route){"POST", UV_ROUTE_SOURCEMAP};
+        return 1;
+    }
+    if (strcmp(path, "/api/1/symbols") == 0 || strcmp(path, "/api/1/symbols/") == 0) {
+        out[0] = (method_route){"POST", UV_ROUTE_SYMBOLS};
         return 1;
     }
     if (strcmp(path, "/api/1/deploys") == 0) {
@@ -558,6 +596,12 @@ static void dispatch(uv_request *req)
     case UV_ROUTE_DEPLOY_PATCH:
         uv_server__deploy_patch(req);
         break;
+    case UV_ROUTE_SOURCEMAP:
+        uv_server__upload_sourcemap(req);
+        break;
+    case UV_ROUTE_SYMBOLS:
+        uv_server__upload_symbols(req);
+        break;
     default:
         uv_server__reply_error(req, 404, "no such endpoint: %s", req->path);
         break;
@@ -600,6 +644,11 @@ static enum MHD_Result queue_reply(uv_request *req)
         snprintf(value, sizeof value, "%lld", (long long)req->rate_reset);
         MHD_add_response_header(response, "X-Rate-Limit-Reset", value);
     }
+    if (req->retry_after) {
+        char value[16];
+        snprintf(value, sizeof value, "%u", req->retry_after);
+        MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, value);
+    }
     if (req->status == 405) {
         method_route routes[4];
         int64_t id;
@@ -614,6 +663,102 @@ static enum MHD_Result queue_reply(uv_request *req)
     enum MHD_Result rc = MHD_queue_response(req->conn, req->status, response);
     MHD_destroy_response(response);
     return rc;
+}
+
+/* ---- multipart/form-data ---------------------------------------------------------------- */
+
+const uv_form_part *uv_server__form_part(uv_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->part_count; i++)
+        if (strcmp(req->parts[i].name, name) == 0) return &req->parts[i];
+    return NULL;
+}
+
+/* libmicrohttpd calls this for each piece of each part: `off` is the offset of `data` within
+ * the part, 0 for its first piece. Parts and their total are capped by the max body. */
+static enum MHD_Result on_form_data(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *filename, const char *content_type,
+                                    const char *transfer_encoding, const char *data, uint64_t off,
+                                    size_t size)
+{
+    (void)kind;
+    (void)content_type;
+    (void)transfer_encoding;
+    uv_request *req = cls;
+    if (!key) key = "";
+    uv_form_part *part = req->part_count ? &req->parts[req->part_count - 1] : NULL;
+    bool same_name = part && strcmp(part->name, key) == 0 &&
+                     (part->filename == NULL) == (filename == NULL) &&
+                     (!filename || strcmp(part->filename, filename) == 0);
+    if (!part || (off == 0 && !(same_name && part->data.len == 0)) || !same_name) {
+        if (req->part_count >= FORM_PARTS_MAX) {
+            req->form_bad = true;
+            return MHD_NO;
+        }
+        uv_form_part *grown =
+            uv_array_grow(req->parts, &req->part_cap, req->part_count, sizeof *req->parts, 8);
+        if (!grown) {
+            req->too_big = true;
+            return MHD_NO;
+        }
+        req->parts = grown;
+        part = &req->parts[req->part_count];
+        memset(part, 0, sizeof *part);
+        part->data = UV_BUF_INIT;
+        part->data.limit = req->server->max_body + 1; /* + the NUL */
+        part->name = strdup(key);
+        part->filename = filename ? strdup(filename) : NULL;
+        req->part_count++;
+        if (!part->name || (filename && !part->filename)) {
+            req->too_big = true;
+            return MHD_NO;
+        }
+    }
+    if (size > req->server->max_body - req->parts_bytes ||
+        req->parts_bytes > req->server->max_body) {
+        req->too_big = true;
+        return MHD_NO;
+    }
+    req->parts_bytes += size;
+    if (size && uv_buf_append(&part->data, data, size) != 0) {
+        req->too_big = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static bool is_upload_route(const char *method, const char *url)
+{
+    method_route routes[4];
+    int64_t id;
+    size_t count = match_path(url, routes, &id);
+    return count == 1 && strcmp(method, "POST") == 0 &&
+           (routes[0].route == UV_ROUTE_SOURCEMAP || routes[0].route == UV_ROUTE_SYMBOLS);
+}
+
+static void free_form(uv_request *req)
+{
+    if (req->post) MHD_destroy_post_processor(req->post);
+    req->post = NULL;
+    for (size_t i = 0; i < req->part_count; i++) {
+        free(req->parts[i].name);
+        free(req->parts[i].filename);
+        uv_buf_free(&req->parts[i].data);
+    }
+    free(req->parts);
+    req->parts = NULL;
+    req->part_count = req->part_cap = 0;
+}
+
+/* Each part's bytes get a NUL after them so fields read as strings. */
+static bool terminate_parts(uv_request *req)
+{
+    for (size_t i = 0; i < req->part_count; i++) {
+        uv_buf *b = &req->parts[i].data;
+        if (uv_buf_append(b, "", 1) != 0) return false;
+        b->len--;
+    }
+    return true;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -635,6 +780,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         clock_gettime(CLOCK_MONOTONIC, &req->started);
         atomic_fetch_add(&server->in_flight, 1);
         *con_cls = req;
+        const char *type =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (type && strncasecmp(type, "multipart/form-data", 19) == 0 &&
+            is_upload_route(method, url)) {
+            req->post = MHD_create_post_processor(conn, POST_BUFFER, on_form_data, req);
+            if (!req->post) {
+                uv_server__reply_error(req, 400,
+                                       "multipart/form-data: missing or invalid boundary");
+                return queue_reply(req);
+            }
+        }
         const char *length =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length) {
@@ -653,6 +809,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (*upload_data_size > 0 && req->post) {
+        if (!req->too_big && !req->form_bad &&
+            MHD_post_process(req->post, upload_data, *upload_data_size) != MHD_YES && !req->too_big)
+            req->form_bad = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
     if (*upload_data_size > 0) {
         if (!req->too_big && uv_buf_append(&req->body, upload_data, *upload_data_size) != 0) {
             req->too_big = true;
@@ -661,8 +824,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->post) {
+        /* MHD_NO: the body ended inside a part or had stray bytes after the last boundary. */
+        if (MHD_destroy_post_processor(req->post) != MHD_YES && !req->too_big) req->form_bad = true;
+        req->post = NULL;
+        if (!req->too_big && !terminate_parts(req)) req->too_big = true;
+    }
     if (req->too_big)
         uv_server__reply_error(req, 413, "request body larger than %zu bytes", server->max_body);
+    else if (req->form_bad)
+        uv_server__reply_error(req, 400, "malformed multipart/form-data body (at most %d parts)",
+                               FORM_PARTS_MAX);
     else
         dispatch(req);
     return queue_reply(req);
@@ -682,6 +854,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                      (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
     if (req->replied) uv_server__metrics_request(req->route, req->status, seconds);
     uv_buf_free(&req->body);
+    free_form(req);
     free(req->reply);
     free(req);
     *con_cls = NULL;
@@ -822,6 +995,17 @@ int uv_server_run(const uv_server_options *options, volatile sig_atomic_t *stop)
         return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
     }
     uv_server__metrics_reset();
+    rc = uv_server__writer_start(&server.writer, opt.store_dir,
+                                 (size_t)opt.threads * INGEST_QUEUE_PER_THREAD);
+    if (rc == 0) rc = uv_server__reprocess_start(&server.reprocess, opt.store_dir);
+    if (rc != 0) {
+        uv_server__writer_stop(server.writer);
+        free(server.rate);
+        pthread_mutex_destroy(&server.lock);
+        free(cert);
+        free(key);
+        return rc;
+    }
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL)) flags |= MHD_USE_EPOLL;
@@ -875,6 +1059,9 @@ int uv_server_run(const uv_server_options *options, volatile sig_atomic_t *stop)
     if (listen_socket != MHD_INVALID_SOCKET) close(listen_socket);
     rc = 0;
 done:
+    /* Requests are over: write what is still queued, then stop reprocessing. */
+    uv_server__writer_stop(server.writer);
+    uv_server__reprocess_stop(server.reprocess);
     for (size_t i = 0; i < server.store_count; i++)
         uv_store_close(server.stores[i]);
     free(server.stores);

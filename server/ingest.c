@@ -1,6 +1,7 @@
 /* The ingest pipeline shared by the Rollbar and Raygun endpoints: project settings → scrub
  * (before anything is written) → parse the scrubbed payload as a trace → symbolicate with
- * the project's uploads → fingerprint and title → one store write. */
+ * the project's uploads → fingerprint and title → queued to the writer thread, which stores it
+ * in a group commit (writer.c) before the request answers. */
 #include "server/server_internal.h"
 
 #include "formats/error.h"
@@ -170,8 +171,30 @@ static void count_frames(const uv_symbolicated *result, size_t *resolved, size_t
     }
 }
 
-int uv_server__ingest(uv_store *store, int64_t project_id, json_t *root, const char *source,
-                      uv_occurrence_ack *ack, unsigned *http_status)
+int uv_server__resolve_again(uv_store *store, int64_t project_id, const char *raw_json,
+                             uv_buf *resolved, bool *unresolved_frames)
+{
+    uv_trace *trace = NULL;
+    uv_symbolicated *result = NULL;
+    int rc = uv_trace_parse(&trace, raw_json, strlen(raw_json));
+    if (rc == 0) {
+        uv_symbolicate_options options = {.store = store, .project_id = project_id};
+        rc = uv_symbolicate_trace(&result, trace, &options);
+    }
+    if (rc == 0) rc = uv_symbolicated_render(result, true, resolved);
+    if (rc == 0) rc = uv_buf_append(resolved, "", 1); /* NUL */
+    if (rc == 0) {
+        size_t frames_resolved = 0, frames_unresolved = 0;
+        count_frames(result, &frames_resolved, &frames_unresolved);
+        *unresolved_frames = frames_unresolved > 0;
+    }
+    uv_symbolicated_free(result);
+    uv_trace_free(trace);
+    return rc;
+}
+
+int uv_server__ingest(uv_store *store, uv_server_writer *writer, int64_t project_id, json_t *root,
+                      const char *source, uv_occurrence_ack *ack, unsigned *http_status)
 {
     *http_status = 422;
     bool raygun = strcmp(source, "raygun") == 0;
@@ -234,7 +257,12 @@ int uv_server__ingest(uv_store *store, int64_t project_id, json_t *root, const c
         .resolved_json = (const char *)resolved.data,
         .unresolved_frames = frames_unresolved > 0,
     };
-    rc = uv_store_occurrence_put(store, &in, ack);
+    /* Durable once this returns 0: the writer commits it with whatever else is queued. */
+    rc = uv_server__writer_put(writer, &in, ack);
+    if (rc == UV_SERVER_QUEUE_FULL) {
+        *http_status = 503;
+        goto done;
+    }
     if (rc == UV_EINVALID || rc == UV_ETOOBIG) *http_status = 422;
     if (rc == 0 && !ack->duplicate)
         uv_server__metrics_occurrence(frames_resolved, frames_unresolved);

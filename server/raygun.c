@@ -69,12 +69,14 @@ void uv_server__raygun_entries(uv_request *req, bool bulk)
         uv_occurrence_ack ack;
         memset(&ack, 0, sizeof ack);
         unsigned status = 500;
-        int rc = uv_server__ingest(store, project_id, bulk ? json_array_get(root, i) : root,
-                                   "raygun", &ack, &status);
+        int rc = uv_server__ingest(store, uv_server__writer(req), project_id,
+                                   bulk ? json_array_get(root, i) : root, "raygun", &ack, &status);
         if (rc != 0) {
             char what[32] = "storing the entry";
             if (bulk) snprintf(what, sizeof what, "entry %zu", i);
-            if (status == 422)
+            if (status == 503)
+                uv_server__reply_busy(req);
+            else if (status == 422)
                 uv_server__reply_error(req, 422, "%s: %s", what, uv_error_last()->message);
             else
                 uv_server__reply_failure(req, rc, what);

@@ -50,9 +50,12 @@ void uv_server__rollbar_item(uv_request *req)
     uv_occurrence_ack ack;
     memset(&ack, 0, sizeof ack);
     unsigned status = 500;
-    int rc = uv_server__ingest(store, project_id, root, "rollbar", &ack, &status);
+    int rc = uv_server__ingest(store, uv_server__writer(req), project_id, root, "rollbar", &ack,
+                               &status);
     if (rc != 0) {
-        if (status == 422)
+        if (status == 503)
+            uv_server__reply_busy(req);
+        else if (status == 422)
             uv_server__reply_error(req, 422, "%s", uv_error_last()->message);
         else
             uv_server__reply_failure(req, rc, "storing the item");

@@ -35,12 +35,24 @@ typedef enum {
     UV_ROUTE_DEPLOYS,
     UV_ROUTE_DEPLOY_GET,
     UV_ROUTE_DEPLOY_PATCH,
+    UV_ROUTE_SOURCEMAP,
+    UV_ROUTE_SYMBOLS,
     UV_ROUTE_COUNT
 } uv_route;
 
 const char *uv_server__route_name(uv_route route);
 
 typedef struct uv_server_state uv_server_state;
+typedef struct uv_server_writer uv_server_writer;
+typedef struct uv_server_reprocess uv_server_reprocess;
+
+/* One part of a multipart/form-data body: name, filename (NULL for a plain field) and bytes
+ * (NUL-terminated one past len, so a field reads as a C string). */
+typedef struct {
+    char *name;
+    char *filename;
+    uv_buf data;
+} uv_form_part;
 
 /* One request: created on the first call of the access handler, freed when MHD reports it
  * completed. Handlers read the body and set the reply through uv_server__reply_*. */
@@ -51,6 +63,11 @@ typedef struct {
     const char *path;
     uv_buf body;
     bool too_big;
+    /* multipart/form-data bodies (the upload routes) are parsed as they arrive. */
+    struct MHD_PostProcessor *post;
+    uv_form_part *parts;
+    size_t part_count, part_cap, parts_bytes;
+    bool form_bad; /* malformed multipart body */
     uv_route route;
     int64_t id; /* path id (/item/ID …), 0 when none */
     struct timespec started;
@@ -63,7 +80,8 @@ typedef struct {
     /* Set by a successful auth: the rate-limit headers to send. */
     bool has_rate;
     unsigned rate_limit, rate_remaining;
-    int64_t rate_reset; /* unix seconds when the window ends */
+    int64_t rate_reset;   /* unix seconds when the window ends */
+    unsigned retry_after; /* seconds, sent as Retry-After when non-zero (503) */
 } uv_request;
 
 /* Replies. json is stolen (decref'd). Every error is {"err":1,"message":"…"}. */
@@ -77,6 +95,9 @@ void uv_server__reply_result(uv_request *req, json_t *result);
 /* Replies for a failed layer call: UV_ENOTFOUND → 404, UV_EINVALID/ETOOBIG → 422,
  * UV_EEXISTS → 409, else 500 (logged); the message is uv_error_last()'s. */
 void uv_server__reply_failure(uv_request *req, int code, const char *what);
+
+/* 503 with Retry-After: the ingest queue is full (backpressure). */
+void uv_server__reply_busy(uv_request *req);
 
 /* The calling thread's store handle (opened on first use); NULL after replying 503. */
 uv_store *uv_server__store(uv_request *req);
@@ -104,8 +125,44 @@ bool uv_server__page(uv_request *req, size_t *page);
  * pipeline behind POST /api/1/item/ and /entries. `root` is borrowed (and scrubbed in
  * place). On failure returns a negative code with a message in uv_error_last() and the HTTP
  * status to answer in *http_status. */
-int uv_server__ingest(uv_store *store, int64_t project_id, json_t *root, const char *source,
-                      uv_occurrence_ack *ack, unsigned *http_status);
+int uv_server__ingest(uv_store *store, uv_server_writer *writer, int64_t project_id, json_t *root,
+                      const char *source, uv_occurrence_ack *ack, unsigned *http_status);
+
+/* Symbolicates a stored (scrubbed) payload again: the resolved JSON (NUL-terminated) and
+ * whether frames are still unresolved. For background reprocessing. */
+int uv_server__resolve_again(uv_store *store, int64_t project_id, const char *raw_json,
+                             uv_buf *resolved, bool *unresolved_frames);
+
+/* ---- group commit (writer.c) ---------------------------------------------------------- */
+
+/* uv_server__writer_put's answer when the queue is full or stopping: nothing was queued. */
+#define UV_SERVER_QUEUE_FULL 1
+
+/* Starts the writer thread with its own store handle and a queue of `capacity` waiting
+ * occurrences. */
+int uv_server__writer_start(uv_server_writer **out, const char *store_dir, size_t capacity);
+/* Queues `in` and blocks until it is durably stored (0, *ack filled) or failed (negative code,
+ * uv_error_last() set in this thread); UV_SERVER_QUEUE_FULL without waiting when full. `in`
+ * and its strings must stay alive until it returns. */
+int uv_server__writer_put(uv_server_writer *w, const uv_occurrence_in *in, uv_occurrence_ack *ack);
+/* Refuses new puts, writes everything queued, joins the thread and frees. NULL ok. */
+void uv_server__writer_stop(uv_server_writer *w);
+/* The server's writer. */
+uv_server_writer *uv_server__writer(uv_request *req);
+
+/* ---- background reprocessing (reprocess.c) -------------------------------------------- */
+
+/* A thread that re-symbolicates a version's unresolved occurrences after its source maps or
+ * debug files arrive. Requests are deduplicated and bounded (REPROCESS_QUEUE); a request
+ * when full is dropped with a log line (the occurrences stay flagged for the next upload). */
+int uv_server__reprocess_start(uv_server_reprocess **out, const char *store_dir);
+void uv_server__reprocess_request(uv_server_reprocess *r, int64_t project_id, const char *version);
+/* Finishes the job in progress, drops queued ones, joins and frees. NULL ok. */
+void uv_server__reprocess_stop(uv_server_reprocess *r);
+uv_server_reprocess *uv_server__reprocessor(uv_request *req);
+
+/* The part named `name` (first one), or NULL. */
+const uv_form_part *uv_server__form_part(uv_request *req, const char *name);
 
 /* Whether a platform name is a client platform (browser, android, ios, flutter,
  * react-native), which post_client_item tokens may post. */
@@ -128,6 +185,8 @@ void uv_server__deploy_create(uv_request *req);
 void uv_server__deploy_list(uv_request *req);
 void uv_server__deploy_get(uv_request *req);
 void uv_server__deploy_patch(uv_request *req);
+void uv_server__upload_sourcemap(uv_request *req);
+void uv_server__upload_symbols(uv_request *req);
 
 /* ---- metrics (metrics.c) -------------------------------------------------------------- */
 

@@ -4,6 +4,7 @@
 #include "formats/arena.h"
 #include "formats/error.h"
 #include "formats/sourcemap.h"
+#include "upload/remote.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -210,51 +211,107 @@ static char *source_path(uv_arena *arena, const char *base_dir, uv_str source)
     return path;
 }
 
-static int put_file_blob(upload_ctx *c, const uv_mapped *bytes, char hex[UV_HASH_HEX])
+static int put_file_blob(upload_ctx *c, const uint8_t *data, size_t len, char hex[UV_HASH_HEX])
 {
-    if (c->opt->dry_run) {
-        uv_sha256_hex(bytes->data, bytes->len, hex);
-        return 0;
-    }
-    c->sum->bytes += bytes->len;
-    return uv_store_blob_put(c->opt->store, bytes->data, bytes->len, hex);
+    c->sum->bytes += len;
+    return uv_store_blob_put(c->opt->store, data, len, hex);
 }
 
-/* Stores one map (already parsed from `map_bytes`) under `url`, with its script when given. */
-static int store_group(upload_ctx *c, const char *url, const found_file *script,
-                       const uv_mapped *script_bytes, const char *map_path,
-                       const uv_mapped *map_bytes, const uv_sourcemap *map,
-                       const char *script_debug_id)
+/* The local writer: blobs first, then the group's index rows in one transaction. */
+static int store_group(upload_ctx *c, const uv_upload_group *g, size_t *stored_sources)
 {
     const uv_upload_sourcemaps_options *o = c->opt;
     char map_hex[UV_HASH_HEX], js_hex[UV_HASH_HEX];
-    int rc = put_file_blob(c, map_bytes, map_hex);
-    if (rc == 0 && script) rc = put_file_blob(c, script_bytes, js_hex);
+    int rc = put_file_blob(c, g->map, g->map_len, map_hex);
+    if (rc == 0 && g->script) rc = put_file_blob(c, g->script, g->script_len, js_hex);
     if (rc != 0) return rc;
+    typedef struct {
+        char *key;
+        char hex[UV_HASH_HEX];
+        size_t size;
+    } source_row;
+    source_row *rows =
+        uv_arena_calloc(c->arena, g->source_count ? g->source_count : 1, sizeof *rows);
+    if (!rows) return UV_ENOMEM;
+    size_t row_count = 0;
+    for (size_t i = 0; i < g->source_count; i++) {
+        uv_mapped src;
+        rc = uv_file_map(g->sources[i].path, MAX_FILE_BYTES, &src);
+        if (rc != 0) {
+            report(c, UV_UPLOAD_WARNING, g->sources[i].path, "%s", uv_error_last()->message);
+            continue;
+        }
+        rc = put_file_blob(c, src.data, src.len, rows[row_count].hex);
+        rows[row_count].size = src.len;
+        uv_mapped_release(&src);
+        if (rc != 0) return rc;
+        size_t key_len = strlen(g->url) + 1 + strlen(g->sources[i].name);
+        rows[row_count].key = uv_arena_alloc(c->arena, key_len + 1);
+        if (!rows[row_count].key) return UV_ENOMEM;
+        snprintf(rows[row_count].key, key_len + 1, "%s\n%s", g->url, g->sources[i].name);
+        row_count++;
+    }
+    *stored_sources = row_count;
+    const char *debug_id = g->debug_id[0] ? g->debug_id : NULL;
+    rc = uv_store_begin(o->store);
+    if (rc != 0) return rc;
+    if (g->script)
+        rc = uv_store_artifact_put(o->store, o->project_id, o->version, "minified", g->url, js_hex,
+                                   g->script_len, debug_id, NULL);
+    if (rc == 0)
+        rc = uv_store_artifact_put(o->store, o->project_id, o->version, "sourcemap", g->url,
+                                   map_hex, g->map_len, debug_id, NULL);
+    for (size_t i = 0; rc == 0 && i < row_count; i++)
+        rc = uv_store_artifact_put(o->store, o->project_id, o->version, "source", rows[i].key,
+                                   rows[i].hex, rows[i].size, NULL, NULL);
+    if (rc != 0) {
+        uv_error prev = *uv_error_last();
+        uv_store_rollback(o->store);
+        return uv_error_set(prev.code, prev.lib, prev.lib_code, "%s", prev.message);
+    }
+    return uv_store_commit(o->store);
+}
 
+/* The remote sender: one POST per group. A group the server rejects (400/413/422) is an error
+ * of that map; anything else (no connection, refused token, server failure) stops the upload. */
+static int send_group(upload_ctx *c, const uv_upload_group *g)
+{
+    int rc = uv_remote_send_sourcemap(c->opt->remote, c->opt->version, g);
+    if (rc == UV_EINVALID) {
+        report(c, UV_UPLOAD_ERROR, g->map_path, "rejected: %s", uv_error_last()->message);
+        uv_error_clear();
+        return 1;
+    }
+    if (rc != 0) return rc;
+    c->sum->bytes += g->map_len;
+    return 0;
+}
+
+/* Makes the group of one map (already parsed from `map_bytes`) under `url`, with its script
+ * when given — debug ID, sources embedded or found on disk — and hands it to the local writer
+ * or the remote sender (or, in a dry run, only counts it). */
+static int upload_group(upload_ctx *c, const char *url, const found_file *script,
+                        const uv_mapped *script_bytes, const char *map_path,
+                        const uv_mapped *map_bytes, const uv_sourcemap *map,
+                        const char *script_debug_id)
+{
+    const uv_upload_sourcemaps_options *o = c->opt;
     uv_str map_debug = uv_sourcemap_debug_id(map);
     char debug_id[64] = "";
     if (script_debug_id && script_debug_id[0])
         snprintf(debug_id, sizeof debug_id, "%s", script_debug_id);
     else if (map_debug.len && map_debug.len < sizeof debug_id)
         snprintf(debug_id, sizeof debug_id, "%.*s", (int)map_debug.len, map_debug.ptr);
-    if (debug_id[0]) c->sum->debug_ids++;
 
-    /* Sources: embedded, found on disk, or missing. Blobs first, index rows in the group's
-     * transaction below. */
+    /* Sources: embedded, found on disk, or missing. */
     uint32_t n = uv_sourcemap_source_count(map);
-    typedef struct {
-        char *key;
-        char hex[UV_HASH_HEX];
-        size_t size;
-    } source_row;
-    source_row *rows = uv_arena_calloc(c->arena, n ? n : 1, sizeof *rows);
-    if (!rows) return UV_ENOMEM;
-    size_t row_count = 0;
+    uv_upload_source *sources = uv_arena_calloc(c->arena, n ? n : 1, sizeof *sources);
+    if (!sources) return UV_ENOMEM;
+    size_t source_count = 0, embedded = 0;
     for (uint32_t i = 0; i < n; i++) {
         uv_str content;
         if (uv_sourcemap_source_content(map, i, c->arena, &content) == 0) {
-            c->sum->embedded++;
+            embedded++;
             continue;
         }
         uv_error_clear();
@@ -270,43 +327,34 @@ static int store_group(upload_ctx *c, const char *url, const found_file *script,
                    (int)name.len, name.ptr, path ? " at " : "", path ? path : "");
             continue;
         }
-        uv_mapped src;
-        rc = uv_file_map(path, MAX_FILE_BYTES, &src);
-        if (rc != 0) {
-            report(c, UV_UPLOAD_WARNING, path, "%s", uv_error_last()->message);
-            continue;
-        }
-        rc = put_file_blob(c, &src, rows[row_count].hex);
-        rows[row_count].size = src.len;
-        uv_mapped_release(&src);
-        if (rc != 0) return rc;
-        size_t key_len = strlen(url) + 1 + name.len;
-        rows[row_count].key = uv_arena_alloc(c->arena, key_len + 1);
-        if (!rows[row_count].key) return UV_ENOMEM;
-        snprintf(rows[row_count].key, key_len + 1, "%s\n%.*s", url, (int)name.len, name.ptr);
-        row_count++;
-        c->sum->sources++;
+        char *source_name = uv_arena_strndup(c->arena, name.ptr, name.len);
+        if (!source_name) return UV_ENOMEM;
+        sources[source_count++] = (uv_upload_source){source_name, path};
     }
+    uv_upload_group group = {
+        .url = url,
+        .script_path = script ? script->path : NULL,
+        .script = script ? script_bytes->data : NULL,
+        .script_len = script ? script_bytes->len : 0,
+        .map_path = map_path,
+        .map = map_bytes->data,
+        .map_len = map_bytes->len,
+        .debug_id = debug_id,
+        .sources = sources,
+        .source_count = source_count,
+    };
+    int rc = 0;
+    if (o->remote && !o->dry_run)
+        rc = send_group(c, &group);
+    else if (!o->dry_run)
+        rc = store_group(c, &group, &source_count);
+    if (rc < 0) return rc;
+    if (rc > 0) return 0; /* rejected: reported, nothing counted */
     c->sum->maps++;
-    if (o->dry_run) return 0;
-
-    rc = uv_store_begin(o->store);
-    if (rc != 0) return rc;
-    if (script)
-        rc = uv_store_artifact_put(o->store, o->project_id, o->version, "minified", url, js_hex,
-                                   script_bytes->len, debug_id[0] ? debug_id : NULL, NULL);
-    if (rc == 0)
-        rc = uv_store_artifact_put(o->store, o->project_id, o->version, "sourcemap", url, map_hex,
-                                   map_bytes->len, debug_id[0] ? debug_id : NULL, NULL);
-    for (size_t i = 0; rc == 0 && i < row_count; i++)
-        rc = uv_store_artifact_put(o->store, o->project_id, o->version, "source", rows[i].key,
-                                   rows[i].hex, rows[i].size, NULL, NULL);
-    if (rc != 0) {
-        uv_error prev = *uv_error_last();
-        uv_store_rollback(o->store);
-        return uv_error_set(prev.code, prev.lib, prev.lib_code, "%s", prev.message);
-    }
-    return uv_store_commit(o->store);
+    c->sum->embedded += embedded;
+    c->sum->sources += source_count;
+    if (debug_id[0]) c->sum->debug_ids++;
+    return 0;
 }
 
 /* Finds the map of a script: its sourceMappingURL (file or data: URL), else NAME.map.
@@ -412,10 +460,10 @@ static int upload_script(upload_ctx *c, found_file *script)
             js_debug.len < sizeof debug_id)
             snprintf(debug_id, sizeof debug_id, "%.*s", (int)js_debug.len, js_debug.ptr);
         char *url = url_for(c, script->rel);
-        rc =
-            url ? store_group(c, url, script, &js, map_path, &map_bytes, map, debug_id) : UV_ENOMEM;
+        rc = url ? upload_group(c, url, script, &js, map_path, &map_bytes, map, debug_id)
+                 : UV_ENOMEM;
     }
-    uv_error_clear();
+    if (rc == 0) uv_error_clear(); /* a failure that stops the upload keeps its message */
     uv_sourcemap_free(map);
     if (map_mapped) uv_mapped_release(&map_bytes);
     uv_mapped_release(&js);
@@ -440,9 +488,9 @@ static int upload_orphan_map(upload_ctx *c, found_file *f)
     } else {
         report(c, UV_UPLOAD_NOTE, f->path, "no script names this map; stored under its own URL");
         char *url = url_for(c, f->rel);
-        rc = url ? store_group(c, url, NULL, NULL, f->path, &bytes, map, NULL) : UV_ENOMEM;
+        rc = url ? upload_group(c, url, NULL, NULL, f->path, &bytes, map, NULL) : UV_ENOMEM;
     }
-    uv_error_clear();
+    if (rc == 0) uv_error_clear(); /* a failure that stops the upload keeps its message */
     uv_sourcemap_free(map);
     uv_mapped_release(&bytes);
     return rc;

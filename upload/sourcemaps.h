@@ -8,7 +8,11 @@
  *                                       found on disk relative to the map
  *                                       (else to the current directory, as terser writes them)
  * where URL = PREFIX + the file's path relative to the directory given (PREFIX defaults to "~/",
- * any scheme and host). Each script's artifacts are replaced in one transaction. */
+ * any scheme and host). Each script's artifacts are replaced in one transaction.
+ *
+ * With `remote` set, nothing is stored locally: the same pairing makes one group per map (its
+ * script, the map, the sources read from disk) and each group is sent to the service
+ * (upload/remote.h: POST /api/1/sourcemap with minified_url = URL). */
 #ifndef UV_UPLOAD_SOURCEMAPS_H
 #define UV_UPLOAD_SOURCEMAPS_H
 
@@ -27,6 +31,29 @@ typedef enum {
 typedef void (*uv_upload_report_fn)(void *ctx, uv_upload_severity severity, const char *path,
                                     const char *message);
 
+/* An original source found on disk for a map that does not embed it. */
+typedef struct {
+    const char *name; /* as the map's `sources` names it */
+    const char *path; /* on disk */
+} uv_upload_source;
+
+/* One unit of upload: a map, the script it belongs to (if any) and its sources from disk.
+ * Everything is borrowed for the duration of the call that receives it. */
+typedef struct {
+    const char *url;         /* the script's URL (or the map's own, for a map no script names) */
+    const char *script_path; /* NULL for a map no script names */
+    const uint8_t *script;
+    size_t script_len;
+    const char *map_path; /* the map's file, or the script's for an inline data: URL map */
+    const uint8_t *map;
+    size_t map_len;
+    const char *debug_id; /* "" when neither the script nor the map has one */
+    const uv_upload_source *sources;
+    size_t source_count;
+} uv_upload_group;
+
+typedef struct uv_remote uv_remote;
+
 typedef struct {
     const char *const *paths; /* directories or files */
     size_t path_count;
@@ -37,6 +64,7 @@ typedef struct {
     const char *version;
     uv_upload_report_fn report;
     void *report_ctx;
+    uv_remote *remote; /* send each group there instead of storing it (store may be NULL) */
 } uv_upload_sourcemaps_options;
 
 typedef struct {
@@ -51,8 +79,10 @@ typedef struct {
 } uv_upload_summary;
 
 /* Runs the upload. Returns 0 when every file was handled (problems are counted in the summary
- * and reported through the callback; errors > 0 means some artifacts were not stored), or a
- * negative code for failures that stop the whole upload (store I/O). */
+ * and reported through the callback; errors > 0 means some artifacts were not stored — with a
+ * remote, that includes groups the server rejected with 400/413/422), or a negative code for
+ * failures that stop the whole upload (store I/O; with a remote: no connection, a refused
+ * token, server errors after the retries). */
 int uv_upload_sourcemaps(const uv_upload_sourcemaps_options *options, uv_upload_summary *out);
 
 #endif

@@ -6,6 +6,7 @@
 #include "formats/dwarf.h"
 #include "formats/elf.h"
 #include "formats/error.h"
+#include "upload/remote.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -103,6 +104,9 @@ static void inspect(uv_elf *elf, uv_symbol_file_info *info)
     uv_error_clear();
 }
 
+static int upload_bytes(upload_ctx *c, const char *path, const void *data, size_t len,
+                        bool explicit);
+
 static int upload_file(upload_ctx *c, const char *path, bool explicit)
 {
     struct stat st;
@@ -119,13 +123,21 @@ static int upload_file(upload_ctx *c, const char *path, bool explicit)
         report(c, UV_UPLOAD_ERROR, path, "%s", uv_error_last()->message);
         return 0;
     }
+    rc = upload_bytes(c, path, bytes.data, bytes.len, explicit);
+    uv_mapped_release(&bytes);
+    return rc;
+}
+
+/* One file's bytes: inspect, report, store under base_name(path). */
+static int upload_bytes(upload_ctx *c, const char *path, const void *data, size_t len,
+                        bool explicit)
+{
     uv_elf *elf = NULL;
-    rc = uv_elf_open(&elf, bytes.data, bytes.len);
+    int rc = uv_elf_open(&elf, data, len);
     if (rc != 0) {
         /* Walking a directory meets other files too; only files named explicitly must be ELF. */
         if (explicit || rc != UV_EINVALID)
             report(c, UV_UPLOAD_ERROR, path, "%s", uv_error_last()->message);
-        uv_mapped_release(&bytes);
         uv_error_clear();
         return 0;
     }
@@ -160,16 +172,27 @@ static int upload_file(upload_ctx *c, const char *path, bool explicit)
                "no GNU build-id: it can only be found by project, version and file name");
     }
     rc = 0;
-    if (!c->opt->dry_run) {
+    if (!c->opt->dry_run && c->opt->remote) {
+        rc = uv_remote_send_symbols(c->opt->remote, c->opt->version, base_name(path), data, len);
+        if (rc == 0) {
+            info.stored = true;
+            c->sum->bytes += len;
+        } else if (rc == UV_EINVALID) {
+            report(c, UV_UPLOAD_ERROR, path, "rejected: %s", uv_error_last()->message);
+            uv_error_clear();
+            uv_elf_free(elf);
+            return 0;
+        }
+    } else if (!c->opt->dry_run) {
         char hex[UV_HASH_HEX];
-        rc = uv_store_blob_put(c->opt->store, bytes.data, bytes.len, hex);
+        rc = uv_store_blob_put(c->opt->store, data, len, hex);
         if (rc == 0)
             rc = uv_store_artifact_put(c->opt->store, c->opt->project_id, c->opt->version,
-                                       info.kind, base_name(path), hex, bytes.len,
+                                       info.kind, base_name(path), hex, len,
                                        info.build_id[0] ? info.build_id : NULL, NULL);
         if (rc == 0) {
             info.stored = true;
-            c->sum->bytes += bytes.len;
+            c->sum->bytes += len;
         }
     }
     if (rc == 0) {
@@ -180,7 +203,6 @@ static int upload_file(upload_ctx *c, const char *path, bool explicit)
         if (c->opt->file) c->opt->file(c->opt->ctx, &info);
     }
     uv_elf_free(elf);
-    uv_mapped_release(&bytes);
     return rc;
 }
 
@@ -259,4 +281,11 @@ int uv_upload_symbols(const uv_upload_symbols_options *options, uv_upload_symbol
     }
     free(c.seen);
     return rc;
+}
+
+int uv_upload_symbols_bytes(const uv_upload_symbols_options *options, const char *name,
+                            const void *data, size_t len, uv_upload_symbols_summary *out)
+{
+    upload_ctx c = {options, out, NULL, 0, 0};
+    return upload_bytes(&c, name, data, len, true);
 }

@@ -2,7 +2,9 @@
  * /usr/lib/debug/.build-id/xx/yyyy.debug) and dwz supplementary files. Each ELF is stored as
  * kind "debuginfo" (it carries DWARF) or "executable" (symbols only), under (project, version,
  * file name) with its GNU build-id (lowercase hex) as debug ID, so lookups find it by build-id
- * from any version. What each file holds is reported, like `sentry-cli debug-files check`. */
+ * from any version. What each file holds is reported, like `sentry-cli debug-files check`.
+ * With `remote` set, each file is sent to the service instead (POST /api/1/symbols, see
+ * upload/remote.h). */
 #ifndef UV_UPLOAD_SYMBOLS_H
 #define UV_UPLOAD_SYMBOLS_H
 
@@ -39,6 +41,7 @@ typedef struct {
     uv_upload_report_fn report; /* problems: not an ELF (given explicitly), corrupt, stripped */
     uv_symbol_file_fn file;     /* one call per ELF handled */
     void *ctx;                  /* passed to both callbacks */
+    uv_remote *remote;          /* send each file there instead of storing it (store may be NULL) */
 } uv_upload_symbols_options;
 
 typedef struct {
@@ -46,8 +49,16 @@ typedef struct {
     size_t bytes;
 } uv_upload_symbols_summary;
 
-/* Returns 0 when every path was handled (problems counted and reported), or a negative code for
- * failures that stop the upload (store I/O). */
+/* Returns 0 when every path was handled (problems counted and reported; a file the server
+ * rejects with 400/413/422 is an error of that file), or a negative code for failures that
+ * stop the upload (store I/O; with a remote: no connection, refused token, server errors). */
 int uv_upload_symbols(const uv_upload_symbols_options *options, uv_upload_symbols_summary *out);
+
+/* The same for one file already in memory (an HTTP upload; `options->paths` is unused):
+ * `name` is reported as its path and its last component is the artifact key. Counts are ADDED
+ * to *out (zero it first). A file that is not a valid ELF is reported as an error and counted
+ * in out->errors; the return value is non-zero only for store failures. */
+int uv_upload_symbols_bytes(const uv_upload_symbols_options *options, const char *name,
+                            const void *data, size_t len, uv_upload_symbols_summary *out);
 
 #endif
