@@ -74,11 +74,38 @@ static int64_t parse_iso8601(const char *text)
     return seconds;
 }
 
-/* Fields of the occurrence read from the payload, by source. */
+/* Fields of the occurrence read from the payload, by source. They point into the payload
+ * until own_fields() copies them: scrubbing replaces (and frees) strings of the payload. */
 typedef struct {
     const char *uuid, *level, *environment, *platform, *fingerprint;
     int64_t timestamp;
 } payload_fields;
+
+/* Copies the fields out of the payload, before it is scrubbed. The uuid is the client's
+ * identity of the occurrence and keeps its value even where the card-number rule would have
+ * scrubbed a digit run in it (two uuids must never become one); the payload's fingerprint is
+ * only hashed, never stored. Free with free_fields. */
+static int own_fields(payload_fields *f)
+{
+    const char **fields[] = {&f->uuid, &f->level, &f->environment, &f->platform, &f->fingerprint};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (!*fields[i]) continue;
+        char *copy = strdup(*fields[i]);
+        if (!copy) rc = uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
+        *fields[i] = copy; /* NULL on failure: nothing points into the payload any more */
+    }
+    return rc;
+}
+
+static void free_fields(payload_fields *f)
+{
+    free((char *)f->uuid);
+    free((char *)f->level);
+    free((char *)f->environment);
+    free((char *)f->platform);
+    free((char *)f->fingerprint);
+}
 
 static int rollbar_fields(json_t *root, payload_fields *out)
 {
@@ -202,16 +229,20 @@ int uv_server__ingest(uv_store *store, uv_server_writer *writer, int64_t project
     int rc = raygun ? raygun_fields(root, &fields) : rollbar_fields(root, &fields);
     if (rc != 0) return rc;
 
-    /* Scrub before anything is written, parsed further or logged. */
-    *http_status = 500;
-    rc = scrub(store, project_id, root);
-    if (rc != 0) return rc;
-    char *raw_json = json_dumps(root, JSON_COMPACT);
-    if (!raw_json) return uv_error_set(UV_ENOMEM, UV_LIB_JSON, 0, "out of memory");
-
     uv_trace *trace = NULL;
     uv_symbolicated *result = NULL;
     uv_buf resolved = UV_BUF_INIT;
+    char *raw_json = NULL;
+    *http_status = 500;
+    rc = own_fields(&fields);
+    /* Scrub before anything is written, parsed further or logged. */
+    if (rc == 0) rc = scrub(store, project_id, root);
+    if (rc != 0) goto done;
+    raw_json = json_dumps(root, JSON_COMPACT);
+    if (!raw_json) {
+        rc = uv_error_set(UV_ENOMEM, UV_LIB_JSON, 0, "out of memory");
+        goto done;
+    }
     rc = uv_trace_parse(&trace, raw_json, strlen(raw_json));
     if (rc != 0) {
         *http_status = 422;
@@ -271,5 +302,6 @@ done:
     uv_trace_free(trace);
     uv_buf_free(&resolved);
     free(raw_json);
+    free_fields(&fields);
     return rc;
 }

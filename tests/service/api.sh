@@ -186,6 +186,13 @@ expect 422 POST /api/1/item/ -H "X-Rollbar-Access-Token: $post_token" \
     --data '{"data":{"uuid":5,"body":{"message":{"body":"x"}}}}'
 expect 422 POST /api/1/item/ -H "X-Rollbar-Access-Token: $post_token" \
     --data '{"data":{"body":{"trace":{"frames":7}}}}'
+# uuids holding a digit run that passes Luhn are not scrubbed into one another (and the
+# scrubbed payload never leaves the fields read before scrubbing dangling).
+for uuid in q-4111111111111111 q-4111111111111129; do
+  expect 200 POST /api/1/item/ -H "X-Rollbar-Access-Token: $post_token" \
+      --data "{\"data\":{\"uuid\":\"$uuid\",\"body\":{\"message\":{\"body\":\"luhn $uuid\"}}}}"
+  json "if (o.result.uuid !== '$uuid') process.exit(1)" || fail "uuid $uuid came back as $(cat body.json)"
+done
 node -e 'process.stdout.write("[".repeat(100000) + "]".repeat(100000))' > deep.json
 expect 400 POST /api/1/item/ -H "X-Rollbar-Access-Token: $post_token" --data-binary @deep.json
 node -e 'process.stdout.write(JSON.stringify({data:{body:{message:{body:"x".repeat(3000000)}}}}))' > huge.json
