@@ -113,6 +113,48 @@ static int failure_exit_code(int rc, const uv_remote *remote)
     return remote ? UV_EXIT_IO : uv_cli_exit_code(rc);
 }
 
+/* Where an upload goes: a service (--url) or a local store (created when missing; none in a dry
+ * run). `where` names it for the summary line. */
+typedef struct {
+    uv_remote *remote;
+    uv_store *store;
+    int64_t project_id;
+    const char *where;
+} destination;
+
+/* Checks the common options and opens the destination; returns an exit code. */
+static int open_destination(const char *command, const char *url_opt, const char *token_opt,
+                            const char *store_opt, const char *project, const char *version,
+                            bool dry_run, destination *out)
+{
+    memset(out, 0, sizeof *out);
+    int exit_code = open_remote(command, url_opt, token_opt, &out->remote);
+    if (exit_code != UV_EXIT_OK) return exit_code;
+    if ((!out->remote && (!project || !*project)) || !version || !*version ||
+        strlen(version) > 255) {
+        uv_cli_error("%s: --project and --version (up to 255 bytes) are required", command);
+        uv_remote_free(out->remote);
+        return UV_EXIT_USAGE;
+    }
+    out->where =
+        out->remote ? (url_opt ? url_opt : getenv("UNRAVEL_URL")) : uv_cli_store_dir(store_opt);
+    if (dry_run || out->remote) return UV_EXIT_OK;
+    int rc = uv_store_open(&out->store, out->where, UV_STORE_CREATE);
+    if (rc == 0) rc = uv_store_project_ensure(out->store, project, &out->project_id);
+    if (rc != 0) {
+        uv_cli_report(NULL);
+        uv_store_close(out->store);
+        return rc == UV_EINVALID ? UV_EXIT_USAGE : UV_EXIT_IO;
+    }
+    return UV_EXIT_OK;
+}
+
+static void close_destination(destination *d)
+{
+    uv_store_close(d->store);
+    uv_remote_free(d->remote);
+}
+
 static int run_sourcemaps(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -171,55 +213,32 @@ static int run_sourcemaps(int argc, char **argv)
         uv_cli_error("upload sourcemaps: give at least one directory or file");
         return UV_EXIT_USAGE;
     }
-    uv_remote *remote = NULL;
-    int exit_code = open_remote("upload sourcemaps", url_opt, token_opt, &remote);
+    destination d;
+    int exit_code = open_destination("upload sourcemaps", url_opt, token_opt, store_opt, project,
+                                     version, dry_run, &d);
     if (exit_code != UV_EXIT_OK) return exit_code;
-    if ((!remote && (!project || !*project)) || !version || !*version) {
-        uv_cli_error("upload sourcemaps: --project and --version are required");
-        uv_remote_free(remote);
-        return UV_EXIT_USAGE;
-    }
-    if (strlen(version) > 255) {
-        uv_cli_error("upload sourcemaps: --version is longer than 255 bytes");
-        uv_remote_free(remote);
-        return UV_EXIT_USAGE;
-    }
-    uv_store *store = NULL;
-    int64_t project_id = 0;
-    const char *dir =
-        remote ? (url_opt ? url_opt : getenv("UNRAVEL_URL")) : uv_cli_store_dir(store_opt);
-    int rc = 0;
-    if (!dry_run && !remote) {
-        rc = uv_store_open(&store, dir, UV_STORE_CREATE);
-        if (rc == 0) rc = uv_store_project_ensure(store, project, &project_id);
-        if (rc != 0) {
-            uv_cli_report(NULL);
-            uv_store_close(store);
-            return rc == UV_EINVALID ? UV_EXIT_USAGE : UV_EXIT_IO;
-        }
-    }
     uv_upload_sourcemaps_options opt = {
         .paths = (const char *const *)argv + optind,
         .path_count = (size_t)(argc - optind),
         .url_prefix = prefix,
         .dry_run = dry_run,
-        .store = store,
-        .project_id = project_id,
+        .store = d.store,
+        .project_id = d.project_id,
         .version = version,
         .report = report,
         .report_ctx = &rctx,
-        .remote = remote,
+        .remote = d.remote,
     };
     uv_upload_summary sum;
-    rc = uv_upload_sourcemaps(&opt, &sum);
-    uv_store_close(store);
+    int rc = uv_upload_sourcemaps(&opt, &sum);
     if (rc != 0) {
         uv_cli_report("upload sourcemaps");
-        exit_code = failure_exit_code(rc, remote);
-        uv_remote_free(remote);
+        exit_code = failure_exit_code(rc, d.remote);
+        close_destination(&d);
         return exit_code;
     }
-    uv_remote_free(remote);
+    close_destination(&d);
+    const char *dir = d.where;
     if (!rctx.quiet || sum.errors || sum.warnings)
         printf("%s%s %s@%s: %zu script%s, %zu map%s, %zu source%s from disk, %zu embedded, "
                "%zu debug ID%s, %zu warning%s, %zu error%s\n",
@@ -308,50 +327,32 @@ static int run_symbols(int argc, char **argv)
         uv_cli_error("upload symbols: give at least one file or directory");
         return UV_EXIT_USAGE;
     }
-    uv_remote *remote = NULL;
-    int exit_code = open_remote("upload symbols", url_opt, token_opt, &remote);
+    destination d;
+    int exit_code = open_destination("upload symbols", url_opt, token_opt, store_opt, project,
+                                     version, dry_run, &d);
     if (exit_code != UV_EXIT_OK) return exit_code;
-    if ((!remote && (!project || !*project)) || !version || !*version || strlen(version) > 255) {
-        uv_cli_error("upload symbols: --project and --version (up to 255 bytes) are required");
-        uv_remote_free(remote);
-        return UV_EXIT_USAGE;
-    }
-    uv_store *store = NULL;
-    int64_t project_id = 0;
-    const char *dir =
-        remote ? (url_opt ? url_opt : getenv("UNRAVEL_URL")) : uv_cli_store_dir(store_opt);
-    int rc = 0;
-    if (!dry_run && !remote) {
-        rc = uv_store_open(&store, dir, UV_STORE_CREATE);
-        if (rc == 0) rc = uv_store_project_ensure(store, project, &project_id);
-        if (rc != 0) {
-            uv_cli_report(NULL);
-            uv_store_close(store);
-            return rc == UV_EINVALID ? UV_EXIT_USAGE : UV_EXIT_IO;
-        }
-    }
     uv_upload_symbols_options opt = {
         .paths = (const char *const *)argv + optind,
         .path_count = (size_t)(argc - optind),
         .dry_run = dry_run,
-        .store = store,
-        .project_id = project_id,
+        .store = d.store,
+        .project_id = d.project_id,
         .version = version,
         .report = report,
         .file = print_symbol_file,
         .ctx = &rctx,
-        .remote = remote,
+        .remote = d.remote,
     };
     uv_upload_symbols_summary sum;
-    rc = uv_upload_symbols(&opt, &sum);
-    uv_store_close(store);
+    int rc = uv_upload_symbols(&opt, &sum);
     if (rc != 0) {
         uv_cli_report("upload symbols");
-        exit_code = failure_exit_code(rc, remote);
-        uv_remote_free(remote);
+        exit_code = failure_exit_code(rc, d.remote);
+        close_destination(&d);
         return exit_code;
     }
-    uv_remote_free(remote);
+    close_destination(&d);
+    const char *dir = d.where;
     if (!rctx.quiet || sum.errors || sum.warnings)
         printf("%s%s %s@%s: %zu file%s (%zu with debug info, %zu executable%s), "
                "%zu without build-id, %zu warning%s, %zu error%s\n",
