@@ -837,6 +837,36 @@ static int read_occurrence(uv_store *store, sqlite3_stmt *st, uv_occurrence *out
     return rc;
 }
 
+/* Reads the row `id` of project `project_id` with statement `which` (binding ?1 = project,
+ * ?2 = id) through `read`; UV_ENOTFOUND naming `what` when there is none. */
+typedef int (*row_reader)(uv_store *store, sqlite3_stmt *st, void *out);
+
+static int get_row(uv_store *store, int which, int64_t project_id, int64_t id, row_reader read,
+                   void *out, const char *what)
+{
+    stmt_use use;
+    int rc = stmt_get(store, which, &use);
+    if (rc) return rc;
+    sqlite3_bind_int64(use.st, 1, project_id);
+    sqlite3_bind_int64(use.st, 2, id);
+    int step = sqlite3_step(use.st);
+    if (step == SQLITE_ROW)
+        rc = read(store, use.st, out);
+    else if (step == SQLITE_DONE)
+        rc = uv_error_set(UV_ENOTFOUND, UV_LIB_NONE, 0,
+                          "store %s: project %" PRId64 " has no %s %" PRId64, store->dir,
+                          project_id, what, id);
+    else
+        rc = uv_store__sql_error(store, step, "reading a row");
+    stmt_put(&use);
+    return rc;
+}
+
+static int read_occurrence_row(uv_store *store, sqlite3_stmt *st, void *out)
+{
+    return read_occurrence(store, st, out);
+}
+
 void uv_occurrence_clear(uv_occurrence *occurrence)
 {
     if (!occurrence) return;
@@ -850,22 +880,8 @@ int uv_store_occurrence_get(uv_store *store, int64_t project_id, int64_t occurre
                             uv_occurrence *out)
 {
     memset(out, 0, sizeof *out);
-    stmt_use use;
-    int rc = stmt_get(store, S_OCC_GET, &use);
-    if (rc) return rc;
-    sqlite3_bind_int64(use.st, 1, project_id);
-    sqlite3_bind_int64(use.st, 2, occurrence_id);
-    int step = sqlite3_step(use.st);
-    if (step == SQLITE_ROW)
-        rc = read_occurrence(store, use.st, out);
-    else if (step == SQLITE_DONE)
-        rc = uv_error_set(UV_ENOTFOUND, UV_LIB_NONE, 0,
-                          "store %s: project %" PRId64 " has no occurrence %" PRId64, store->dir,
-                          project_id, occurrence_id);
-    else
-        rc = uv_store__sql_error(store, step, "reading an occurrence");
-    stmt_put(&use);
-    return rc;
+    return get_row(store, S_OCC_GET, project_id, occurrence_id, read_occurrence_row, out,
+                   "occurrence");
 }
 
 /* Checks offset/limit of a paged list and converts them for binding. */
@@ -988,25 +1004,15 @@ static int read_item(uv_store *store, sqlite3_stmt *st, uv_item *out)
     return rc;
 }
 
+static int read_item_row(uv_store *store, sqlite3_stmt *st, void *out)
+{
+    return read_item(store, st, out);
+}
+
 int uv_store_item_get(uv_store *store, int64_t project_id, int64_t item_id, uv_item *out)
 {
     memset(out, 0, sizeof *out);
-    stmt_use use;
-    int rc = stmt_get(store, S_ITEM_GET, &use);
-    if (rc) return rc;
-    sqlite3_bind_int64(use.st, 1, project_id);
-    sqlite3_bind_int64(use.st, 2, item_id);
-    int step = sqlite3_step(use.st);
-    if (step == SQLITE_ROW)
-        rc = read_item(store, use.st, out);
-    else if (step == SQLITE_DONE)
-        rc = uv_error_set(UV_ENOTFOUND, UV_LIB_NONE, 0,
-                          "store %s: project %" PRId64 " has no item %" PRId64, store->dir,
-                          project_id, item_id);
-    else
-        rc = uv_store__sql_error(store, step, "reading an item");
-    stmt_put(&use);
-    return rc;
+    return get_row(store, S_ITEM_GET, project_id, item_id, read_item_row, out, "item");
 }
 
 int uv_store_item_list(uv_store *store, int64_t project_id, int status, size_t offset, size_t limit,
@@ -1172,25 +1178,15 @@ static int read_deploy(uv_store *store, sqlite3_stmt *st, uv_deploy *out)
     return rc;
 }
 
+static int read_deploy_row(uv_store *store, sqlite3_stmt *st, void *out)
+{
+    return read_deploy(store, st, out);
+}
+
 int uv_store_deploy_get(uv_store *store, int64_t project_id, int64_t deploy_id, uv_deploy *out)
 {
     memset(out, 0, sizeof *out);
-    stmt_use use;
-    int rc = stmt_get(store, S_DEPLOY_GET, &use);
-    if (rc) return rc;
-    sqlite3_bind_int64(use.st, 1, project_id);
-    sqlite3_bind_int64(use.st, 2, deploy_id);
-    int step = sqlite3_step(use.st);
-    if (step == SQLITE_ROW)
-        rc = read_deploy(store, use.st, out);
-    else if (step == SQLITE_DONE)
-        rc = uv_error_set(UV_ENOTFOUND, UV_LIB_NONE, 0,
-                          "store %s: project %" PRId64 " has no deploy %" PRId64, store->dir,
-                          project_id, deploy_id);
-    else
-        rc = uv_store__sql_error(store, step, "reading a deploy");
-    stmt_put(&use);
-    return rc;
+    return get_row(store, S_DEPLOY_GET, project_id, deploy_id, read_deploy_row, out, "deploy");
 }
 
 int uv_store_deploy_set_status(uv_store *store, int64_t project_id, int64_t deploy_id,
