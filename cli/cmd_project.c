@@ -31,10 +31,6 @@ static const char help[] =
     "\n"
     "Exit codes: 0 done; 1 the project exists or the name is invalid; 2 usage; 3 I/O.\n";
 
-/* Project ids are assigned in order and projects are not deleted: past this many missing ids
- * in a row the list has ended. */
-#define LIST_GAP 64
-
 static int create(uv_store *store, const char *name)
 {
     int64_t id = 0;
@@ -72,22 +68,19 @@ static int create(uv_store *store, const char *name)
     return UV_EXIT_OK;
 }
 
+static int print_project(int64_t id, const char *name, void *ctx)
+{
+    (void)ctx;
+    printf("%" PRId64 " %s\n", id, name);
+    return 0;
+}
+
 static int list(uv_store *store)
 {
-    int missing = 0;
-    for (int64_t id = 1; missing < LIST_GAP; id++) {
-        char name[128];
-        int rc = uv_store_project_name(store, id, name, sizeof name);
-        if (rc == UV_ENOTFOUND) {
-            missing++;
-            continue;
-        }
-        if (rc != 0) {
-            uv_cli_report("project list");
-            return uv_cli_exit_code(rc);
-        }
-        missing = 0;
-        printf("%" PRId64 " %s\n", id, name);
+    int rc = uv_store_project_each(store, print_project, NULL);
+    if (rc != 0) {
+        uv_cli_report("project list");
+        return uv_cli_exit_code(rc);
     }
     return UV_EXIT_OK;
 }

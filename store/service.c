@@ -67,6 +67,7 @@ enum svc_stmt {
     S_DEPLOY_LIST,
     S_VERSION_LIST,
     S_PROJECT_NAME,
+    S_PROJECT_LIST,
     S_SETTINGS_GET,
     S_SETTINGS_SET,
     S_COUNT
@@ -138,6 +139,7 @@ static const char *const svc_sql[S_COUNT] = {
     [S_VERSION_LIST] = "SELECT version, created_at FROM versions WHERE project_id = ?1"
                        " ORDER BY created_at DESC, id DESC",
     [S_PROJECT_NAME] = "SELECT name FROM projects WHERE id = ?1",
+    [S_PROJECT_LIST] = "SELECT id, name FROM projects ORDER BY id",
     [S_SETTINGS_GET] = "SELECT settings FROM projects WHERE id = ?1",
     [S_SETTINGS_SET] = "UPDATE projects SET settings = ?2 WHERE id = ?1",
 };
@@ -1275,6 +1277,25 @@ int uv_store_version_list(uv_store *store, int64_t project_id, uv_version_fn fn,
         }
         const char *version = (const char *)sqlite3_column_text(use.st, 0);
         rc = fn(version ? version : "", sqlite3_column_int64(use.st, 1), ctx);
+    }
+    stmt_put(&use);
+    return rc;
+}
+
+int uv_store_project_each(uv_store *store, uv_project_fn fn, void *ctx)
+{
+    stmt_use use;
+    int rc = stmt_get(store, S_PROJECT_LIST, &use);
+    if (rc) return rc;
+    while (rc == 0) {
+        int step = sqlite3_step(use.st);
+        if (step == SQLITE_DONE) break;
+        if (step != SQLITE_ROW) {
+            rc = uv_store__sql_error(store, step, "listing projects");
+            break;
+        }
+        const char *name = (const char *)sqlite3_column_text(use.st, 1);
+        rc = fn(sqlite3_column_int64(use.st, 0), name ? name : "", ctx);
     }
     stmt_put(&use);
     return rc;

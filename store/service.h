@@ -161,6 +161,9 @@ int uv_store_version_list(uv_store *store, int64_t project_id, uv_version_fn fn,
 
 /* Project names by id, and the list (for `unravel project list` and the site). */
 int uv_store_project_name(uv_store *store, int64_t project_id, char *out, size_t out_len);
+/* Calls fn for every project in id order; fn returns non-zero to stop (that value returned). */
+typedef int (*uv_project_fn)(int64_t project_id, const char *name, void *ctx);
+int uv_store_project_each(uv_store *store, uv_project_fn fn, void *ctx);
 
 /* Project settings (scrubbing and IP policy), stored as a JSON object; "{}" when unset. */
 int uv_store_project_settings_get(uv_store *store, int64_t project_id, char *out, size_t out_len);

@@ -865,6 +865,15 @@ static int collect_version(const char *version, int64_t first_seen, void *ctx)
     return 0;
 }
 
+static int collect_project(int64_t id, const char *name, void *ctx)
+{
+    char *out = ctx;
+    (void)id;
+    if (*out) strcat(out, ",");
+    strcat(out, name);
+    return 0;
+}
+
 TEST(versions_projects_settings)
 {
     uv_store *s = open_new("projects");
@@ -896,6 +905,9 @@ TEST(versions_projects_settings)
     CHECK_STR(name, "web-app");
     CHECK_INT(uv_store_project_name(s, p, name, 4), UV_ETOOBIG);
     CHECK_INT(uv_store_project_name(s, 999, name, sizeof name), UV_ENOTFOUND);
+    char projects[256] = "";
+    CHECK_INT(uv_store_project_each(s, collect_project, projects), 0);
+    CHECK_STR(projects, "web-app,api");
 
     char settings[256];
     CHECK_INT(uv_store_project_settings_get(s, p, settings, sizeof settings), 0);
