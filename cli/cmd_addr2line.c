@@ -251,6 +251,28 @@ static void put_str_or(printer *p, uv_str s, const char *unknown)
         put(p, unknown, strlen(unknown));
 }
 
+/* The frames llvm-symbolizer prints for an answer (llvm and JSON styles): one unknown frame
+ * when there is none; with --no-inlines one frame, the innermost location under the outermost
+ * function (name and start), kept in p->frames. */
+static void llvm_frames(printer *p, const uv_sc_frame **frames, size_t *count)
+{
+    static const uv_sc_frame unknown;
+    if (*count == 0) {
+        *frames = &unknown;
+        *count = 1;
+    }
+    if (!p->inlines) {
+        const uv_sc_frame *outer = &(*frames)[*count - 1];
+        uv_sc_frame one = (*frames)[0];
+        one.function = outer->function;
+        one.raw_name = outer->raw_name;
+        one.function_start = outer->function_start;
+        p->frames[0] = one;
+        *frames = p->frames;
+        *count = 1;
+    }
+}
+
 static void print_llvm(printer *p, uint64_t address, const uv_sc_frame *frames, size_t count)
 {
     if (p->addresses) {
@@ -260,20 +282,7 @@ static void print_llvm(printer *p, uint64_t address, const uv_sc_frame *frames, 
         else
             put_char(p, '\n');
     }
-    static const uv_sc_frame unknown;
-    if (count == 0) {
-        frames = &unknown;
-        count = 1;
-    }
-    if (!p->inlines) {
-        /* llvm-symbolizer --no-inlines: the innermost location, the outermost name */
-        uv_sc_frame one = frames[0];
-        one.function = frames[count - 1].function;
-        one.raw_name = frames[count - 1].raw_name;
-        p->frames[0] = one;
-        frames = p->frames;
-        count = 1;
-    }
+    llvm_frames(p, &frames, &count);
     for (size_t i = 0; i < count; i++) {
         const uv_sc_frame *f = &frames[i];
         if (p->functions) {
@@ -352,20 +361,7 @@ static void print_json(printer *p, uint64_t address, const uv_sc_frame *frames, 
     PUT_LIT(p, "\",\"ModuleName\":");
     put_json_string(p, p->module_name, strlen(p->module_name));
     PUT_LIT(p, ",\"Symbol\":[");
-    static const uv_sc_frame unknown;
-    if (count == 0) {
-        frames = &unknown;
-        count = 1;
-    }
-    if (!p->inlines) {
-        uv_sc_frame one = frames[0];
-        one.function = frames[count - 1].function;
-        one.raw_name = frames[count - 1].raw_name;
-        one.function_start = frames[count - 1].function_start;
-        p->frames[0] = one;
-        frames = p->frames;
-        count = 1;
-    }
+    llvm_frames(p, &frames, &count);
     for (size_t i = 0; i < count; i++) {
         const uv_sc_frame *f = &frames[i];
         if (i) put_char(p, ',');
