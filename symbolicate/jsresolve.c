@@ -369,28 +369,41 @@ fail:
 
 /* Loads the function scopes of the stored minified file `blob` into `m`, through the cache.
  * Failure only means names come from the fallbacks. */
+/* Scope tables in the store's cache, under (kind, key): a table that does not load is never
+ * trusted but dropped, so the caller rebuilds it. */
+static bool scopes_from_cache(uv_store *store, const char *kind, const char *key,
+                              uv_jsscopes **scopes, uv_mapped *bytes)
+{
+    if (uv_store_cache_get(store, kind, key, CACHE_VERSION, bytes) != 0) return false;
+    if (uv_jsscope_load_cache(scopes, bytes->data, bytes->len) == 0) return true;
+    uv_mapped_release(bytes);
+    uv_store_cache_drop(store, kind, key, CACHE_VERSION);
+    *scopes = NULL;
+    return false;
+}
+
+/* Best effort: a table that cannot be cached only costs a rescan next time. */
+static void scopes_to_cache(uv_store *store, const char *kind, const char *key,
+                            const uv_jsscopes *scopes)
+{
+    uv_buf cache = UV_BUF_INIT;
+    if (uv_jsscope_write_cache(scopes, &cache) == 0)
+        (void)uv_store_cache_put(store, kind, key, CACHE_VERSION, cache.data, cache.len);
+    uv_buf_free(&cache);
+}
+
 static void load_minified_scopes(uv_jsresolver *r, loaded_map *m)
 {
     const char *blob = m->min_blob;
     if (m->min_tried || !blob) return;
     m->min_tried = true;
     uv_store *store = r->options.store;
-    if (uv_store_cache_get(store, SCOPES_KIND, blob, CACHE_VERSION, &m->min_bytes) == 0) {
-        if (uv_jsscope_load_cache(&m->min_scopes, m->min_bytes.data, m->min_bytes.len) == 0) return;
-        uv_mapped_release(&m->min_bytes);
-        uv_store_cache_drop(store, SCOPES_KIND, blob, CACHE_VERSION);
+    if (scopes_from_cache(store, SCOPES_KIND, blob, &m->min_scopes, &m->min_bytes)) return;
+    if (uv_store_blob_map(store, blob, &m->min_bytes) == 0 &&
+        uv_jsscope_parse(&m->min_scopes, (const char *)m->min_bytes.data, m->min_bytes.len) == 0)
+        scopes_to_cache(store, SCOPES_KIND, blob, m->min_scopes);
+    else
         m->min_scopes = NULL;
-    }
-    if (uv_store_blob_map(store, blob, &m->min_bytes) != 0) goto done;
-    if (uv_jsscope_parse(&m->min_scopes, (const char *)m->min_bytes.data, m->min_bytes.len) != 0) {
-        m->min_scopes = NULL;
-        goto done;
-    }
-    uv_buf cache = UV_BUF_INIT;
-    if (uv_jsscope_write_cache(m->min_scopes, &cache) == 0)
-        (void)uv_store_cache_put(store, SCOPES_KIND, blob, CACHE_VERSION, cache.data, cache.len);
-    uv_buf_free(&cache);
-done:
     uv_error_clear();
 }
 
@@ -618,24 +631,13 @@ static void load_source_scopes(uv_jsresolver *r, loaded_map *m, uint32_t i, sour
         int n = snprintf(id, sizeof id, "%s/%u", m->blob, i);
         uv_sha256_hex(id, (size_t)n, key);
     }
-    if (key[0] &&
-        uv_store_cache_get(store, SOURCE_SCOPES_KIND, key, CACHE_VERSION, &s->scope_bytes) == 0) {
-        if (uv_jsscope_load_cache(&s->scopes, s->scope_bytes.data, s->scope_bytes.len) == 0) return;
-        uv_mapped_release(&s->scope_bytes);
-        uv_store_cache_drop(store, SOURCE_SCOPES_KIND, key, CACHE_VERSION);
-        s->scopes = NULL;
-    }
+    if (key[0] && scopes_from_cache(store, SOURCE_SCOPES_KIND, key, &s->scopes, &s->scope_bytes))
+        return;
     if (uv_jsscope_parse(&s->scopes, s->text.ptr, s->text.len) != 0) {
         s->scopes = NULL;
         return;
     }
-    if (key[0]) {
-        uv_buf cache = UV_BUF_INIT;
-        if (uv_jsscope_write_cache(s->scopes, &cache) == 0)
-            (void)uv_store_cache_put(store, SOURCE_SCOPES_KIND, key, CACHE_VERSION, cache.data,
-                                     cache.len);
-        uv_buf_free(&cache);
-    }
+    if (key[0]) scopes_to_cache(store, SOURCE_SCOPES_KIND, key, s->scopes);
 }
 
 /* Text of source `i` of `m`: sourcesContent, else a stored source artifact. */
