@@ -41,6 +41,12 @@
 #define FORM_PARTS_MAX 4096
 /* libmicrohttpd's post processor buffer (holds one part header line at a time). */
 #define POST_BUFFER 65536
+/* A body declared too big is still read (and thrown away) before the 413 when it is at most
+ * this many times the limit and at most DRAIN_MAX_BYTES: answering while the client is still
+ * sending makes the connection close under it, and the client sees a send error, not the 413.
+ * Larger ones are answered at once and the connection closed: reading them costs too much. */
+#define DRAIN_FACTOR 4u
+#define DRAIN_MAX_BYTES ((unsigned long long)64 << 20)
 
 typedef struct {
     char key[UV_HASH_HEX]; /* SHA-256 of the token: tokens are never kept in clear */
@@ -797,11 +803,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             char *end = NULL;
             errno = 0;
             unsigned long long declared = strtoull(length, &end, 10);
-            if (errno || end == length || declared > server->max_body) {
+            unsigned long long drain = (unsigned long long)server->max_body * DRAIN_FACTOR;
+            if (drain > DRAIN_MAX_BYTES) drain = DRAIN_MAX_BYTES;
+            if (errno || end == length || declared > drain) {
                 uv_server__reply_error(req, 413, "request body larger than %zu bytes",
                                        server->max_body);
                 return queue_reply(req);
             }
+            if (declared > server->max_body) req->too_big = true; /* read, discard, then 413 */
         }
         return MHD_YES;
     }

@@ -193,8 +193,11 @@ for i in $(seq 0 39); do
         --data-binary "@burst$i.json" "$base/api/1/item/" > "burst$i.code" &
     burst+=($!)
 done
-wait "${burst[@]}"
+# Each post is waited for on its own, so a curl failure is reported, not swallowed by set -e.
 for i in $(seq 0 39); do
+    curl_status=0
+    wait "${burst[$i]}" || curl_status=$?
+    [ "$curl_status" = 0 ] || fail "burst $i: curl exited $curl_status ($(cat "burst$i.code" 2>/dev/null))"
     [ "$(cat "burst$i.code")" = 200 ] || fail "burst $i: $(cat "burst$i.code") $(cat "burst$i.out")"
 done
 ids=$(node -e 'const fs = require("fs"); const ids = new Set();
