@@ -12,7 +12,8 @@
 #include <string.h>
 
 static const char help[] =
-    "usage: unravel serve [--listen HOST:PORT] [--threads N] [--store DIR]\n"
+    "usage: unravel serve [--listen HOST:PORT] [--threads N] [--max-connections N]\n"
+    "                     [--store DIR]\n"
     "                     [--tls-cert FILE --tls-key FILE] [--ready-file FILE]\n"
     "                     [--max-body BYTES] [--rate-limit N]\n"
     "\n"
@@ -26,7 +27,11 @@ static const char help[] =
     "Options:\n"
     "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 = any free port;\n"
     "                      IPv6 as [::1]:8080)\n"
-    "  --threads N         worker threads (default 2)\n"
+    "  --threads N         requests doing CPU work (parse, scrub, symbolicate) at once\n"
+    "                      (default: the number of online CPUs); a request waiting for its\n"
+    "                      group commit to reach the disk does not hold one\n"
+    "  --max-connections N connections served at once, one thread each (default 512); more\n"
+    "                      wait in the listen backlog\n"
     "  --store DIR         store directory (env UNRAVEL_STORE, default ./unravel-data)\n"
     "  --tls-cert FILE     PEM certificate; with --tls-key, serve HTTPS\n"
     "  --tls-key FILE      PEM private key\n"
@@ -66,11 +71,17 @@ static bool parse_count(const char *name, const char *text, unsigned long long m
 static int run(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"listen", required_argument, NULL, 'l'},   {"threads", required_argument, NULL, 't'},
-        {"store", required_argument, NULL, 's'},    {"tls-cert", required_argument, NULL, 'c'},
-        {"tls-key", required_argument, NULL, 'k'},  {"ready-file", required_argument, NULL, 'r'},
-        {"max-body", required_argument, NULL, 'b'}, {"rate-limit", required_argument, NULL, 'R'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'},
+        {"threads", required_argument, NULL, 't'},
+        {"store", required_argument, NULL, 's'},
+        {"tls-cert", required_argument, NULL, 'c'},
+        {"tls-key", required_argument, NULL, 'k'},
+        {"ready-file", required_argument, NULL, 'r'},
+        {"max-body", required_argument, NULL, 'b'},
+        {"rate-limit", required_argument, NULL, 'R'},
+        {"max-connections", required_argument, NULL, 'M'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     uv_server_options opt = {0};
     const char *store_opt = NULL;
@@ -85,6 +96,10 @@ static int run(int argc, char **argv)
         case 't':
             if (!parse_count("--threads", optarg, 256, &value)) return UV_EXIT_USAGE;
             opt.threads = (unsigned)value;
+            break;
+        case 'M':
+            if (!parse_count("--max-connections", optarg, 65536, &value)) return UV_EXIT_USAGE;
+            opt.max_connections = (unsigned)value;
             break;
         case 's':
             store_opt = optarg;

@@ -1504,14 +1504,9 @@ static int parse_sentry_event(trace_box *box, json_t *root)
 /* ---------------------------------------------------------------------------------------- */
 /* Entry points                                                                              */
 
-static int parse_json(trace_box *box, const char *buf, size_t len)
+/* Reads a parsed JSON payload (the box holds a reference to it from here on). */
+static int parse_json_root(trace_box *box, json_t *root)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return uv_error_set(UV_EINVALID, UV_LIB_JSON, json_error_code(&jerr),
-                            "JSON input: line %d column %d (byte %d): %s", jerr.line, jerr.column,
-                            jerr.position, jerr.text);
     box->trace.json_root = root;
     if (!json_is_object(root))
         return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "JSON input must be an object");
@@ -1528,14 +1523,19 @@ static int parse_json(trace_box *box, const char *buf, size_t len)
                         "\"stacktraces\"/\"modules\", no \"exception\"/\"debug_meta\")");
 }
 
-int uv_trace_parse(uv_trace **out, const char *buf, size_t len)
+static int parse_json(trace_box *box, const char *buf, size_t len)
 {
-    *out = NULL;
-    if (!buf && len) return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "trace input: NULL buffer");
-    if (len > TRACE_MAX_INPUT)
-        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0,
-                            "trace input: %zu bytes, more than the %zu MiB accepted", len,
-                            TRACE_MAX_INPUT >> 20);
+    json_error_t jerr;
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return uv_error_set(UV_EINVALID, UV_LIB_JSON, json_error_code(&jerr),
+                            "JSON input: line %d column %d (byte %d): %s", jerr.line, jerr.column,
+                            jerr.position, jerr.text);
+    return parse_json_root(box, root);
+}
+
+static int new_box(trace_box **out)
+{
     uv_arena *arena;
     int rc = uv_arena_new(&arena);
     if (rc) return rc;
@@ -1545,7 +1545,39 @@ int uv_trace_parse(uv_trace **out, const char *buf, size_t len)
         return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "trace input: out of memory");
     }
     box->arena = arena;
+    *out = box;
+    return 0;
+}
 
+/* After a successful parse: frames of JavaScript payloads carry no native fields, "" rather
+ * than NULL. On failure frees the box. */
+static int finish_box(trace_box *box, int rc, uv_trace **out)
+{
+    if (rc) {
+        uv_trace_free(&box->trace);
+        return rc;
+    }
+    for (size_t e = 0; e < box->trace.exception_count; e++)
+        for (size_t f = 0; f < box->trace.exceptions[e].frame_count; f++) {
+            uv_trace_frame *frame = &box->trace.exceptions[e].frames[f];
+            if (!frame->module) frame->module = empty_string;
+            if (!frame->symbol) frame->symbol = empty_string;
+        }
+    *out = &box->trace;
+    return 0;
+}
+
+int uv_trace_parse(uv_trace **out, const char *buf, size_t len)
+{
+    *out = NULL;
+    if (!buf && len) return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "trace input: NULL buffer");
+    if (len > TRACE_MAX_INPUT)
+        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0,
+                            "trace input: %zu bytes, more than the %zu MiB accepted", len,
+                            TRACE_MAX_INPUT >> 20);
+    trace_box *box;
+    int rc = new_box(&box);
+    if (rc) return rc;
     size_t i = 0;
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) i = 3; /* UTF-8 byte order mark */
     size_t first = i;
@@ -1555,19 +1587,16 @@ int uv_trace_parse(uv_trace **out, const char *buf, size_t len)
         rc = parse_json(box, buf + i, len - i);
     else
         rc = parse_text(box, buf + i, len - i);
-    if (rc) {
-        uv_trace_free(&box->trace);
-        return rc;
-    }
-    /* Frames of JavaScript payloads carry no native fields: "" rather than NULL. */
-    for (size_t e = 0; e < box->trace.exception_count; e++)
-        for (size_t f = 0; f < box->trace.exceptions[e].frame_count; f++) {
-            uv_trace_frame *frame = &box->trace.exceptions[e].frames[f];
-            if (!frame->module) frame->module = empty_string;
-            if (!frame->symbol) frame->symbol = empty_string;
-        }
-    *out = &box->trace;
-    return 0;
+    return finish_box(box, rc, out);
+}
+
+int uv_trace_parse_json(uv_trace **out, struct json_t *root)
+{
+    *out = NULL;
+    trace_box *box;
+    int rc = new_box(&box);
+    if (rc) return rc;
+    return finish_box(box, parse_json_root(box, json_incref(root)), out);
 }
 
 void uv_trace_free(uv_trace *trace)

@@ -107,6 +107,10 @@ typedef struct uv_trace {
  * was missing. Otherwise the input is read as text and must hold at least one frame line.
  * Input ceiling: 64 MiB. Free with uv_trace_free. */
 int uv_trace_parse(uv_trace **out, const char *buf, size_t len);
+/* The same for a JSON payload already parsed (the service's request body): the trace takes
+ * a reference to `root` (which it does not modify) and views into it. */
+struct json_t;
+int uv_trace_parse_json(uv_trace **out, struct json_t *root);
 
 /* Parses one line of text; 0 and a frame when it is a V8, Firefox/Safari, glibc
  * backtrace_symbols or gdb frame line, UV_ENOTFOUND otherwise. `line` need not be

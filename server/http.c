@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,6 +36,8 @@
 /* Occurrences waiting for the writer: 4 × its group size per worker thread is room for every
  * request of a busy pool; past it requests get 503 and Retry-After instead of a growing queue. */
 #define INGEST_QUEUE_PER_THREAD 256
+/* Connections served at once (one thread each); more wait in the listen backlog. */
+#define DEFAULT_MAX_CONNECTIONS 512u
 #define RETRY_AFTER_SECONDS 1
 /* Parts of one multipart upload: a source map and the originals it names, or a set of debug
  * files; more than this is not a build's upload. */
@@ -48,6 +51,12 @@
 #define DRAIN_FACTOR 4u
 #define DRAIN_MAX_BYTES ((unsigned long long)64 << 20)
 
+/* A store handle with what it caches across requests (cache.c). */
+typedef struct {
+    uv_store *store;
+    uv_server_cache *cache;
+} pooled_handle;
+
 typedef struct {
     char key[UV_HASH_HEX]; /* SHA-256 of the token: tokens are never kept in clear */
     int64_t window;        /* minute number */
@@ -59,13 +68,35 @@ struct uv_server_state {
     size_t max_body;
     unsigned rate_limit;
     pthread_mutex_t lock; /* stores and rate table */
-    uv_store **stores;
+    /* Store handles: each request checks one out on first use and returns it when it
+     * completes, so there are never more handles than requests in flight at a peak. */
+    pooled_handle *stores; /* every handle opened */
     size_t store_count, store_cap;
+    pooled_handle *idle; /* handles not checked out (capacity store_cap) */
+    size_t idle_count;
     rate_slot *rate;
     atomic_long in_flight;
+    /* `--threads` slots: how many requests do CPU work (parse, scrub, symbolicate) at once.
+     * Every connection has its own thread, but a request waiting for its group commit gives
+     * its slot up, so the commit batches grow with the load, not with the slot count. */
+    sem_t slots;
     uv_server_writer *writer;
     uv_server_reprocess *reprocess;
 };
+
+static _Thread_local sem_t *slot_held; /* the slot this thread runs in, NULL outside */
+
+void uv_server__slot_yield(void)
+{
+    if (slot_held) sem_post(slot_held);
+}
+
+void uv_server__slot_resume(void)
+{
+    if (slot_held)
+        while (sem_wait(slot_held) != 0) {
+        } /* EINTR only */
+}
 
 uv_server_writer *uv_server__writer(uv_request *req)
 {
@@ -76,9 +107,6 @@ uv_server_reprocess *uv_server__reprocessor(uv_request *req)
 {
     return req->server->reprocess;
 }
-
-static _Thread_local uv_store *thread_store;
-static _Thread_local uv_server_state *thread_store_owner;
 
 /* ---- replies ---------------------------------------------------------------------------- */
 
@@ -167,21 +195,36 @@ void uv_server__reply_failure(uv_request *req, int code, const char *what)
 uv_store *uv_server__store(uv_request *req)
 {
     uv_server_state *server = req->server;
-    if (thread_store && thread_store_owner == server) return thread_store;
-    uv_store *store = NULL;
-    int rc = uv_store_open(&store, server->options->store_dir, UV_STORE_CREATE);
-    if (rc == 0) {
-        pthread_mutex_lock(&server->lock);
-        uv_store **grown = uv_array_grow(server->stores, &server->store_cap, server->store_count,
-                                         sizeof *server->stores, 8);
-        if (grown) {
-            server->stores = grown;
-            server->stores[server->store_count++] = store;
+    if (req->store) return req->store;
+    pooled_handle h = {NULL, NULL};
+    pthread_mutex_lock(&server->lock);
+    if (server->idle_count > 0) h = server->idle[--server->idle_count];
+    pthread_mutex_unlock(&server->lock);
+    int rc = 0;
+    if (!h.store) {
+        rc = uv_store_open(&h.store, server->options->store_dir, UV_STORE_CREATE);
+        if (rc == 0 && !(h.cache = uv_server__cache_new()))
+            rc = uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
+        if (rc == 0) {
+            pthread_mutex_lock(&server->lock);
+            size_t cap = server->store_cap;
+            pooled_handle *grown = uv_array_grow(server->stores, &server->store_cap,
+                                                 server->store_count, sizeof *server->stores, 8);
+            if (grown) server->stores = grown;
+            if (grown && server->store_cap != cap) { /* idle keeps the same capacity */
+                pooled_handle *idle = realloc(server->idle, server->store_cap * sizeof *idle);
+                if (idle)
+                    server->idle = idle;
+                else
+                    grown = NULL;
+            }
+            if (grown) server->stores[server->store_count++] = h;
+            pthread_mutex_unlock(&server->lock);
+            if (!grown) rc = uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
         }
-        pthread_mutex_unlock(&server->lock);
-        if (!grown) {
-            uv_store_close(store);
-            rc = UV_ENOMEM;
+        if (rc != 0) {
+            uv_server__cache_free(h.cache);
+            uv_store_close(h.store);
         }
     }
     if (rc != 0) {
@@ -189,9 +232,21 @@ uv_store *uv_server__store(uv_request *req)
         uv_server__reply_error(req, 503, "the store is unavailable");
         return NULL;
     }
-    thread_store = store;
-    thread_store_owner = server;
-    return store;
+    req->store = h.store;
+    req->cache = h.cache;
+    return h.store;
+}
+
+/* Gives the request's store handle back to the pool. */
+static void release_store(uv_request *req)
+{
+    if (!req->store) return;
+    uv_server_state *server = req->server;
+    pthread_mutex_lock(&server->lock);
+    server->idle[server->idle_count++] = (pooled_handle){req->store, req->cache};
+    pthread_mutex_unlock(&server->lock);
+    req->store = NULL;
+    req->cache = NULL;
 }
 
 /* ---- request helpers -------------------------------------------------------------------- */
@@ -306,6 +361,7 @@ json_t *uv_server__body_json(uv_request *req, const char *field)
                                error.column, error.text);
         return NULL;
     }
+    req->body_root = decoded ? NULL : root; /* the body's bytes are exactly this JSON text */
     return root;
 }
 
@@ -844,8 +900,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     else if (req->form_bad)
         uv_server__reply_error(req, 400, "malformed multipart/form-data body (at most %d parts)",
                                FORM_PARTS_MAX);
-    else
+    else {
+        while (sem_wait(&server->slots) != 0) {
+        } /* EINTR only */
+        slot_held = &server->slots;
         dispatch(req);
+        slot_held = NULL;
+        sem_post(&server->slots);
+    }
     return queue_reply(req);
 }
 
@@ -862,6 +924,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     double seconds = (double)(now.tv_sec - req->started.tv_sec) +
                      (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
     if (req->replied) uv_server__metrics_request(req->route, req->status, seconds);
+    release_store(req);
     uv_buf_free(&req->body);
     free_form(req);
     free(req->reply);
@@ -961,7 +1024,12 @@ int uv_server_run(const uv_server_options *options, volatile sig_atomic_t *stop)
     uv_server_options opt = *options;
     if (!opt.listen || !*opt.listen) opt.listen = DEFAULT_LISTEN;
     if (!opt.store_dir || !*opt.store_dir) opt.store_dir = UV_STORE_DEFAULT_DIR;
-    if (opt.threads == 0) opt.threads = 2;
+    if (opt.threads == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        opt.threads = cpus > 0 && cpus <= 256 ? (unsigned)cpus : 2;
+    }
+    if (opt.max_connections > 65536)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "--max-connections: at most 65536");
     if (opt.threads > 256)
         return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "--threads: at most 256");
     if ((opt.tls_cert == NULL) != (opt.tls_key == NULL))
@@ -997,6 +1065,7 @@ int uv_server_run(const uv_server_options *options, volatile sig_atomic_t *stop)
     server.rate_limit = opt.rate_limit ? opt.rate_limit : DEFAULT_RATE_LIMIT;
     pthread_mutex_init(&server.lock, NULL);
     atomic_init(&server.in_flight, 0);
+    sem_init(&server.slots, 0, opt.threads);
     server.rate = calloc(RATE_SLOTS, sizeof *server.rate);
     if (!server.rate) {
         free(cert);
@@ -1004,20 +1073,26 @@ int uv_server_run(const uv_server_options *options, volatile sig_atomic_t *stop)
         return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
     }
     uv_server__metrics_reset();
-    rc = uv_server__writer_start(&server.writer, opt.store_dir,
-                                 (size_t)opt.threads * INGEST_QUEUE_PER_THREAD);
+    unsigned max_connections = opt.max_connections ? opt.max_connections : DEFAULT_MAX_CONNECTIONS;
+    size_t queue = (size_t)opt.threads * INGEST_QUEUE_PER_THREAD;
+    if (queue < max_connections) queue = max_connections; /* one waiting put per connection */
+    rc = uv_server__writer_start(&server.writer, opt.store_dir, queue);
     if (rc == 0) rc = uv_server__reprocess_start(&server.reprocess, opt.store_dir);
     if (rc != 0) {
         uv_server__writer_stop(server.writer);
         free(server.rate);
         pthread_mutex_destroy(&server.lock);
+        sem_destroy(&server.slots);
         free(cert);
         free(key);
         return rc;
     }
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL)) flags |= MHD_USE_EPOLL;
+    /* A thread per connection: a request waiting for its group commit blocks only itself. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (MHD_is_feature_supported(MHD_FEATURE_POLL)) flags |= MHD_USE_POLL;
+
     if (ipv6) flags |= MHD_USE_IPv6;
     if (cert) flags |= MHD_USE_TLS;
     struct MHD_OptionItem tls_options[] = {
@@ -1027,10 +1102,10 @@ int uv_server_run(const uv_server_options *options, volatile sig_atomic_t *stop)
     };
     struct MHD_Daemon *daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, &server, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, opt.threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &server, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)CONNECTION_TIMEOUT, MHD_OPTION_ARRAY, cert ? tls_options : tls_options + 2,
-        MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
+        max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &server,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT, MHD_OPTION_ARRAY,
+        cert ? tls_options : tls_options + 2, MHD_OPTION_END);
     if (!daemon) {
         rc = uv_error_set(UV_EIO, UV_LIB_HTTP, 0,
                           "cannot listen on %s (address in use, or TLS files invalid)", opt.listen);
@@ -1071,11 +1146,15 @@ done:
     /* Requests are over: write what is still queued, then stop reprocessing. */
     uv_server__writer_stop(server.writer);
     uv_server__reprocess_stop(server.reprocess);
-    for (size_t i = 0; i < server.store_count; i++)
-        uv_store_close(server.stores[i]);
+    for (size_t i = 0; i < server.store_count; i++) {
+        uv_server__cache_free(server.stores[i].cache);
+        uv_store_close(server.stores[i].store);
+    }
     free(server.stores);
+    free(server.idle);
     free(server.rate);
     pthread_mutex_destroy(&server.lock);
+    sem_destroy(&server.slots);
     free(cert);
     free(key);
     return rc;

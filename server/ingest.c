@@ -16,9 +16,6 @@
 #include <strings.h>
 #include <time.h>
 
-/* Project settings are a small JSON object (scrub switches and extra key patterns). */
-#define SETTINGS_MAX 65536
-
 bool uv_server__client_platform(const char *platform)
 {
     static const char *const clients[] = {"browser", "android", "ios", "flutter", "react-native"};
@@ -156,26 +153,6 @@ static int raygun_fields(json_t *root, payload_fields *out)
     return 0;
 }
 
-static int scrub(uv_store *store, int64_t project_id, json_t *root)
-{
-    char *text = malloc(SETTINGS_MAX);
-    if (!text) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
-    int rc = uv_store_project_settings_get(store, project_id, text, SETTINGS_MAX);
-    json_t *settings = NULL;
-    if (rc == 0) {
-        json_error_t error;
-        settings = json_loads(text, 0, &error);
-        if (!settings)
-            rc = uv_error_set(UV_ECORRUPT, UV_LIB_JSON, 0, "project settings: %s", error.text);
-    }
-    free(text);
-    uv_scrub_rules rules;
-    if (rc == 0) rc = uv_scrub_rules_from_settings(settings, &rules);
-    if (rc == 0) uv_scrub_json(root, &rules);
-    json_decref(settings);
-    return rc;
-}
-
 static void count_frames(const uv_symbolicated *result, size_t *resolved, size_t *unresolved)
 {
     const uv_trace *trace = result->trace;
@@ -220,13 +197,21 @@ int uv_server__resolve_again(uv_store *store, int64_t project_id, const char *ra
     return rc;
 }
 
-int uv_server__ingest(uv_store *store, uv_server_writer *writer, int64_t project_id, json_t *root,
-                      const char *source, uv_occurrence_ack *ack, unsigned *http_status)
+int uv_server__ingest(uv_request *req, int64_t project_id, json_t *root, const char *source,
+                      uv_occurrence_ack *ack, unsigned *http_status)
 {
+    *http_status = 500;
+    uv_store *store = req->store; /* checked out by the auth before */
+    if (!store || !req->cache)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "ingest without a store handle");
+    const uv_scrub_rules *rules = NULL;
+    int64_t artifacts_changed = 0;
+    int rc = uv_server__cache_project(req->cache, store, project_id, &rules, &artifacts_changed);
+    if (rc != 0) return rc;
     *http_status = 422;
     bool raygun = strcmp(source, "raygun") == 0;
     payload_fields fields = {0};
-    int rc = raygun ? raygun_fields(root, &fields) : rollbar_fields(root, &fields);
+    rc = raygun ? raygun_fields(root, &fields) : rollbar_fields(root, &fields);
     if (rc != 0) return rc;
 
     uv_trace *trace = NULL;
@@ -235,15 +220,20 @@ int uv_server__ingest(uv_store *store, uv_server_writer *writer, int64_t project
     char *raw_json = NULL;
     *http_status = 500;
     rc = own_fields(&fields);
-    /* Scrub before anything is written, parsed further or logged. */
-    if (rc == 0) rc = scrub(store, project_id, root);
     if (rc != 0) goto done;
-    raw_json = json_dumps(root, JSON_COMPACT);
+    /* Scrub before anything is written, parsed further or logged. */
+    size_t scrubbed = uv_scrub_json(root, rules);
+    /* Nothing replaced: the body's own text is the payload (the parse rejected duplicate
+     * keys, so no value hid from the scrubber); else the scrubbed values are written out. */
+    if (scrubbed == 0 && root == req->body_root && req->body.data)
+        raw_json = strndup((const char *)req->body.data, req->body.len);
+    else
+        raw_json = json_dumps(root, JSON_COMPACT);
     if (!raw_json) {
         rc = uv_error_set(UV_ENOMEM, UV_LIB_JSON, 0, "out of memory");
         goto done;
     }
-    rc = uv_trace_parse(&trace, raw_json, strlen(raw_json));
+    rc = uv_trace_parse_json(&trace, root);
     if (rc != 0) {
         *http_status = 422;
         uv_error_prefix("payload");
@@ -255,7 +245,10 @@ int uv_server__ingest(uv_store *store, uv_server_writer *writer, int64_t project
         goto done;
     }
     uv_symbolicate_options options = {.store = store, .project_id = project_id};
-    rc = uv_symbolicate_trace(&result, trace, &options);
+    if (uv_symbolicate_needs_of(trace).js)
+        rc = uv_server__cache_js(req->cache, store, project_id, trace->version, artifacts_changed,
+                                 &options.js_resolver);
+    if (rc == 0) rc = uv_symbolicate_trace(&result, trace, &options);
     if (rc == 0) rc = uv_symbolicated_render(result, true, &resolved);
     if (rc == 0) rc = uv_buf_append(&resolved, "", 1); /* NUL */
     if (rc != 0) goto done;
@@ -289,7 +282,7 @@ int uv_server__ingest(uv_store *store, uv_server_writer *writer, int64_t project
         .unresolved_frames = frames_unresolved > 0,
     };
     /* Durable once this returns 0: the writer commits it with whatever else is queued. */
-    rc = uv_server__writer_put(writer, &in, ack);
+    rc = uv_server__writer_put(uv_server__writer(req), &in, ack);
     if (rc == UV_SERVER_QUEUE_FULL) {
         *http_status = 503;
         goto done;
@@ -298,7 +291,8 @@ int uv_server__ingest(uv_store *store, uv_server_writer *writer, int64_t project
     if (rc == 0 && !ack->duplicate)
         uv_server__metrics_occurrence(frames_resolved, frames_unresolved);
 done:
-    uv_symbolicated_free(result);
+    uv_symbolicated_free(result); /* before the cached resolver may be dropped */
+    uv_server__cache_trim(req->cache);
     uv_trace_free(trace);
     uv_buf_free(&resolved);
     free(raw_json);

@@ -69,8 +69,8 @@ void uv_server__raygun_entries(uv_request *req, bool bulk)
         uv_occurrence_ack ack;
         memset(&ack, 0, sizeof ack);
         unsigned status = 500;
-        int rc = uv_server__ingest(store, uv_server__writer(req), project_id,
-                                   bulk ? json_array_get(root, i) : root, "raygun", &ack, &status);
+        int rc = uv_server__ingest(req, project_id, bulk ? json_array_get(root, i) : root, "raygun",
+                                   &ack, &status);
         if (rc != 0) {
             char what[32] = "storing the entry";
             if (bulk) snprintf(what, sizeof what, "entry %zu", i);

@@ -50,8 +50,7 @@ void uv_server__rollbar_item(uv_request *req)
     uv_occurrence_ack ack;
     memset(&ack, 0, sizeof ack);
     unsigned status = 500;
-    int rc = uv_server__ingest(store, uv_server__writer(req), project_id, root, "rollbar", &ack,
-                               &status);
+    int rc = uv_server__ingest(req, project_id, root, "rollbar", &ack, &status);
     if (rc != 0) {
         if (status == 503)
             uv_server__reply_busy(req);

@@ -8,10 +8,11 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *listen;    /* "HOST:PORT"; default "127.0.0.1:8080"; port 0 = any free port */
-    unsigned threads;      /* worker threads; default 2 */
-    const char *store_dir; /* the store (created when missing) */
-    const char *tls_cert;  /* PEM files; both or neither */
+    const char *listen;       /* "HOST:PORT"; default "127.0.0.1:8080"; port 0 = any free port */
+    unsigned threads;         /* requests doing CPU work at once; default: online CPUs */
+    unsigned max_connections; /* connections served at once (a thread each); default 512 */
+    const char *store_dir;    /* the store (created when missing) */
+    const char *tls_cert;     /* PEM files; both or neither */
     const char *tls_key;
     size_t max_body;        /* bytes; larger requests get 413; default 8 MiB */
     unsigned rate_limit;    /* requests per token per minute; 0 = default 5000 */

@@ -4,6 +4,8 @@
 #define UV_SERVER_INTERNAL_H
 
 #include "formats/buf.h"
+#include "formats/scrub.h"
+#include "symbolicate/jsresolve.h"
 #include "server/server.h"
 #include "store/service.h"
 #include "store/store.h"
@@ -59,10 +61,15 @@ typedef struct {
 typedef struct {
     uv_server_state *server;
     struct MHD_Connection *conn;
+    struct uv_store *store;        /* checked out of the server's pool by uv_server__store */
+    struct uv_server_cache *cache; /* the handle's cache (cache.c), with the store */
     const char *method;
     const char *path;
     uv_buf body;
     bool too_big;
+    /* The value uv_server__body_json parsed from the whole body (not a form field), or NULL:
+     * while it holds the same values, req->body is its JSON text. Borrowed. */
+    json_t *body_root;
     /* multipart/form-data bodies (the upload routes) are parsed as they arrive. */
     struct MHD_PostProcessor *post;
     uv_form_part *parts;
@@ -99,7 +106,8 @@ void uv_server__reply_failure(uv_request *req, int code, const char *what);
 /* 503 with Retry-After: the ingest queue is full (backpressure). */
 void uv_server__reply_busy(uv_request *req);
 
-/* The calling thread's store handle (opened on first use); NULL after replying 503. */
+/* The request's store handle (from the server's pool, opened when the pool is empty; back
+ * in the pool when the request completes); NULL after replying 503. */
 uv_store *uv_server__store(uv_request *req);
 
 /* Checks the request's token — `X-Rollbar-Access-Token`, `X-ApiKey`, `?access_token=`,
@@ -119,14 +127,30 @@ const char *uv_server__query(uv_request *req, const char *name);
 /* ?page= as a number ≥ 1 (1 when absent); false after replying 400. */
 bool uv_server__page(uv_request *req, size_t *page);
 
+/* ---- per-handle caches (cache.c) ------------------------------------------------------ */
+
+typedef struct uv_server_cache uv_server_cache;
+uv_server_cache *uv_server__cache_new(void); /* NULL when out of memory */
+void uv_server__cache_free(uv_server_cache *cache);
+/* The project's scrub rules (valid until the next call on this cache) and its artifact
+ * counter, from one read of the project row. */
+int uv_server__cache_project(uv_server_cache *cache, uv_store *store, int64_t project_id,
+                             const uv_scrub_rules **rules, int64_t *artifacts_changed);
+/* A JavaScript resolver for (project, version) on `store`, kept while the project's artifact
+ * counter stays `artifacts_changed`; owned by the cache. */
+int uv_server__cache_js(uv_server_cache *cache, uv_store *store, int64_t project_id,
+                        const char *version, int64_t artifacts_changed, uv_jsresolver **out);
+/* Drops resolvers that grew too big; called when a request is done with them. */
+void uv_server__cache_trim(uv_server_cache *cache);
+
 /* ---- ingest (ingest.c) ---------------------------------------------------------------- */
 
 /* Scrubs `root` by the project's settings, symbolicates, groups and stores it: the whole
  * pipeline behind POST /api/1/item/ and /entries. `root` is borrowed (and scrubbed in
- * place). On failure returns a negative code with a message in uv_error_last() and the HTTP
- * status to answer in *http_status. */
-int uv_server__ingest(uv_store *store, uv_server_writer *writer, int64_t project_id, json_t *root,
-                      const char *source, uv_occurrence_ack *ack, unsigned *http_status);
+ * place). The request must hold its store handle (uv_server__store). On failure returns a negative
+ * code with a message in uv_error_last() and the HTTP status to answer in *http_status. */
+int uv_server__ingest(uv_request *req, int64_t project_id, json_t *root, const char *source,
+                      uv_occurrence_ack *ack, unsigned *http_status);
 
 /* Symbolicates a stored (scrubbed) payload again: the resolved JSON (NUL-terminated) and
  * whether frames are still unresolved. For background reprocessing. */
@@ -145,6 +169,10 @@ int uv_server__writer_start(uv_server_writer **out, const char *store_dir, size_
  * uv_error_last() set in this thread); UV_SERVER_QUEUE_FULL without waiting when full. `in`
  * and its strings must stay alive until it returns. */
 int uv_server__writer_put(uv_server_writer *w, const uv_occurrence_in *in, uv_occurrence_ack *ack);
+/* A request thread gives its CPU slot (`--threads`) up while it waits for a group commit and
+ * takes one again after; no-ops outside a request. */
+void uv_server__slot_yield(void);
+void uv_server__slot_resume(void);
 /* Refuses new puts, writes everything queued, joins the thread and frees. NULL ok. */
 void uv_server__writer_stop(uv_server_writer *w);
 /* The server's writer. */

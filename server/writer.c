@@ -140,9 +140,11 @@ int uv_server__writer_put(uv_server_writer *w, const uv_occurrence_in *in, uv_oc
     w->queue[(w->head + w->count) % w->capacity] = &p;
     w->count++;
     pthread_cond_signal(&w->wake);
+    uv_server__slot_yield(); /* others may work while this one waits for the disk */
     while (!p.done)
         pthread_cond_wait(&w->done, &w->lock);
     pthread_mutex_unlock(&w->lock);
+    uv_server__slot_resume();
     if (p.rc != 0)
         uv_error_set(p.rc, p.error.lib, p.error.lib_code, "%s",
                      p.error.message[0] ? p.error.message : uv_strerror(p.rc));

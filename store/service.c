@@ -70,6 +70,7 @@ enum svc_stmt {
     S_PROJECT_LIST,
     S_SETTINGS_GET,
     S_SETTINGS_SET,
+    S_PROJECT_STATE,
     S_COUNT
 };
 
@@ -142,6 +143,7 @@ static const char *const svc_sql[S_COUNT] = {
     [S_PROJECT_LIST] = "SELECT id, name FROM projects ORDER BY id",
     [S_SETTINGS_GET] = "SELECT settings FROM projects WHERE id = ?1",
     [S_SETTINGS_SET] = "UPDATE projects SET settings = ?2 WHERE id = ?1",
+    [S_PROJECT_STATE] = "SELECT artifacts_changed, settings FROM projects WHERE id = ?1",
 };
 
 struct uv_store__service {
@@ -1301,18 +1303,22 @@ int uv_store_project_each(uv_store *store, uv_project_fn fn, void *ctx)
     return rc;
 }
 
-/* Reads one text column of the project row into out[out_len]. */
-static int project_text(uv_store *store, enum svc_stmt id, int64_t project_id, const char *field,
-                        const char *fallback, char *out, size_t out_len)
+/* Reads one text column of the project row into out[out_len]; with `number`, the statement's
+ * first column is an integer read there and the text is the second. */
+static int project_text_and(uv_store *store, enum svc_stmt id, int64_t project_id,
+                            const char *field, const char *fallback, char *out, size_t out_len,
+                            int64_t *number)
 {
     if (out_len) out[0] = '\0';
+    int col = number ? 1 : 0;
     stmt_use use;
     int rc = stmt_get(store, id, &use);
     if (rc) return rc;
     sqlite3_bind_int64(use.st, 1, project_id);
     int step = sqlite3_step(use.st);
     if (step == SQLITE_ROW) {
-        const char *text = (const char *)sqlite3_column_text(use.st, 0);
+        if (number) *number = sqlite3_column_int64(use.st, 0);
+        const char *text = (const char *)sqlite3_column_text(use.st, col);
         if (!text || !*text) text = fallback;
         size_t n = strlen(text);
         if (n >= out_len)
@@ -1332,6 +1338,12 @@ static int project_text(uv_store *store, enum svc_stmt id, int64_t project_id, c
     return rc;
 }
 
+static int project_text(uv_store *store, enum svc_stmt id, int64_t project_id, const char *field,
+                        const char *fallback, char *out, size_t out_len)
+{
+    return project_text_and(store, id, project_id, field, fallback, out, out_len, NULL);
+}
+
 int uv_store_project_name(uv_store *store, int64_t project_id, char *out, size_t out_len)
 {
     return project_text(store, S_PROJECT_NAME, project_id, "name", "", out, out_len);
@@ -1340,6 +1352,14 @@ int uv_store_project_name(uv_store *store, int64_t project_id, char *out, size_t
 int uv_store_project_settings_get(uv_store *store, int64_t project_id, char *out, size_t out_len)
 {
     return project_text(store, S_SETTINGS_GET, project_id, "settings", "{}", out, out_len);
+}
+
+int uv_store_project_state(uv_store *store, int64_t project_id, int64_t *artifacts_changed,
+                           char *settings, size_t settings_len)
+{
+    *artifacts_changed = 0;
+    return project_text_and(store, S_PROJECT_STATE, project_id, "settings", "{}", settings,
+                            settings_len, artifacts_changed);
 }
 
 int uv_store_project_settings_set(uv_store *store, int64_t project_id, const char *json)

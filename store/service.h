@@ -167,6 +167,12 @@ int uv_store_project_each(uv_store *store, uv_project_fn fn, void *ctx);
 
 /* Project settings (scrubbing and IP policy), stored as a JSON object; "{}" when unset. */
 int uv_store_project_settings_get(uv_store *store, int64_t project_id, char *out, size_t out_len);
+/* One read for a long-lived consumer (the service): the project's settings (as
+ * uv_store_project_settings_get) and a counter that changes whenever any of the project's
+ * artifacts is added, replaced or deleted (by any process), so cached resolvers can be
+ * checked for staleness per request. */
+int uv_store_project_state(uv_store *store, int64_t project_id, int64_t *artifacts_changed,
+                           char *settings, size_t settings_len);
 int uv_store_project_settings_set(uv_store *store, int64_t project_id, const char *json);
 
 /* ---- group commit ---------------------------------------------------------------------- */

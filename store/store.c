@@ -130,6 +130,20 @@ static const char *const migrations[] = {
     "  finish_time INTEGER NOT NULL DEFAULT 0"
     ");"
     "CREATE INDEX deploys_recent ON deploys (project_id, start_time, id);",
+    /* 3: a per-project counter of artifact changes, kept by triggers, so a long-lived resolver
+     * (the service keeps them across requests) can tell in one primary-key read that its
+     * artifact lists are stale, whoever wrote the store (the service or the CLI) */
+    "ALTER TABLE projects ADD COLUMN artifacts_changed INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TRIGGER artifacts_changed_insert AFTER INSERT ON artifacts BEGIN"
+    "  UPDATE projects SET artifacts_changed = artifacts_changed + 1 WHERE id = NEW.project_id;"
+    " END;"
+    "CREATE TRIGGER artifacts_changed_update AFTER UPDATE ON artifacts BEGIN"
+    "  UPDATE projects SET artifacts_changed = artifacts_changed + 1"
+    "   WHERE id IN (OLD.project_id, NEW.project_id);"
+    " END;"
+    "CREATE TRIGGER artifacts_changed_delete AFTER DELETE ON artifacts BEGIN"
+    "  UPDATE projects SET artifacts_changed = artifacts_changed + 1 WHERE id = OLD.project_id;"
+    " END;",
 };
 
 #define UV_STORE_SCHEMA_LATEST ((int)(sizeof migrations / sizeof migrations[0]))

@@ -922,6 +922,13 @@ int uv_jsresolve_new(uv_jsresolver **out, const uv_jsresolve_options *options)
     return 0;
 }
 
+size_t uv_jsresolve_footprint(const uv_jsresolver *resolver)
+{
+    return uv_arena_used(resolver->arena) + resolver->url_cap * sizeof *resolver->urls +
+           resolver->map_cap * sizeof *resolver->maps +
+           (resolver->minified.count + resolver->sourcemaps.count) * 64;
+}
+
 void uv_jsresolve_free(uv_jsresolver *resolver)
 {
     if (!resolver) return;

@@ -73,6 +73,10 @@ typedef struct uv_jsresolver uv_jsresolver;
 int uv_jsresolve_new(uv_jsresolver **out, const uv_jsresolve_options *options);
 void uv_jsresolve_free(uv_jsresolver *resolver); /* accepts NULL */
 
+/* Bytes the resolver holds beyond its mapped files (URL entries, strings, decoded tables):
+ * long-lived resolvers (the service keeps them across requests) are dropped past a bound. */
+size_t uv_jsresolve_footprint(const uv_jsresolver *resolver);
+
 /* Resolves every frame of `exception` (innermost first) into `out[0..frame_count)`. Strings in
  * the results are allocated in `arena` or borrowed from the resolver (live until it is freed).
  * Problems with single frames are reported through their status, not as errors; the return

@@ -27,7 +27,7 @@ void uv_symbolicated_free(uv_symbolicated *result)
     free(result->js);
     free(result->native);
     uv_arena_free(result->arena);
-    uv_jsresolve_free(result->js_resolver);
+    if (!result->js_borrowed) uv_jsresolve_free(result->js_resolver);
     uv_nativeresolve_free(result->native_resolver);
     free(result);
 }
@@ -37,7 +37,10 @@ static int new_resolvers(uv_symbolicated *r, const uv_trace *trace, const uv_sym
     uv_symbolicate_needs needs = uv_symbolicate_needs_of(trace);
     const char *version = o->version ? o->version : trace->version;
     int rc = 0;
-    if (needs.js) {
+    if (needs.js && o->js_resolver) {
+        r->js_resolver = o->js_resolver;
+        r->js_borrowed = true;
+    } else if (needs.js) {
         uv_jsresolve_options jo = {
             .store = o->store,
             .project_id = o->project_id,

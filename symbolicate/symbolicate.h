@@ -34,6 +34,10 @@ typedef struct {
     size_t module_count;
     unsigned context_lines;
     bool no_demangle;
+    /* Optional, borrowed: a resolver made for the same store, project and version (a service
+     * keeps them across requests); used instead of a new one and not freed with the result,
+     * which must be freed before it. */
+    uv_jsresolver *js_resolver;
 } uv_symbolicate_options;
 
 /* The result: per exception e, js[e] (when JavaScript was resolved) and native[e] (when native
@@ -46,6 +50,7 @@ typedef struct uv_symbolicated {
     uv_arena *arena;
     uv_jsresolver *js_resolver;
     uv_nativeresolver *native_resolver;
+    bool js_borrowed; /* js_resolver came from the options */
 } uv_symbolicated;
 
 /* Resolves every frame of `trace` (which must outlive the result). Problems with single

@@ -95,7 +95,7 @@ TEST(tokens)
 {
     uv_store *s = open_new("tokens");
     if (!s) return;
-    CHECK_INT(uv_store_schema_version(s), 2);
+    CHECK_INT(uv_store_schema_version(s), 3);
     int64_t web = 0, api = 0;
     CHECK_INT(uv_store_project_ensure(s, "web", &web), 0);
     CHECK_INT(uv_store_project_ensure(s, "api", &api), 0);
@@ -1008,9 +1008,9 @@ TEST(migrate_from_v1)
     CHECK_INT(uv_store_open(&s, dir, UV_STORE_READONLY), UV_EUNSUPPORTED);
     CHECK_INT(uv_store_open(&s, dir, 0), 0);
     if (!s) return;
-    CHECK_INT(uv_store_schema_version(s), 2);
+    CHECK_INT(uv_store_schema_version(s), 3);
     CHECK_INT(raw_query(s, "PRAGMA user_version", value, sizeof value), SQLITE_OK);
-    CHECK_STR(value, "2");
+    CHECK_STR(value, "3");
     CHECK_INT(raw_query(s,
                         "SELECT count(*) FROM sqlite_master WHERE name IN ('tokens','items',"
                         "'occurrences','deploys','items_recent','occurrences_item',"
@@ -1023,6 +1023,27 @@ TEST(migrate_from_v1)
     char settings[64];
     CHECK_INT(uv_store_project_settings_get(s, p, settings, sizeof settings), 0);
     CHECK_STR(settings, "{}");
+    /* v3: the artifact counter starts at 0 for migrated projects and moves with every
+     * artifact change, whoever makes it */
+    int64_t changed = -1, changed2 = -1;
+    CHECK_INT(uv_store_project_state(s, p, &changed, settings, sizeof settings), 0);
+    CHECK_INT(changed, 0);
+    CHECK_STR(settings, "{}");
+    CHECK_INT(uv_store_artifact_put(s, p, "0.9", "minified", "~/other.js", art.blob, art.size, NULL,
+                                    NULL),
+              0);
+    CHECK_INT(uv_store_project_state(s, p, &changed, settings, sizeof settings), 0);
+    CHECK_INT(changed, 1);
+    CHECK_INT(uv_store_artifact_put(s, p, "0.9", "minified", "~/other.js", art.blob, art.size, NULL,
+                                    NULL),
+              0);
+    CHECK_INT(uv_store_project_state(s, p, &changed2, settings, sizeof settings), 0);
+    CHECK_INT(changed2, 2);
+    CHECK_INT(uv_store_artifact_delete(s, p, "0.9", "minified", "~/other.js"), 0);
+    CHECK_INT(uv_store_project_state(s, p, &changed, settings, sizeof settings), 0);
+    CHECK_INT(changed, 3);
+    CHECK_INT(uv_store_project_state(s, p + 1000, &changed, settings, sizeof settings),
+              UV_ENOTFOUND);
     uv_occurrence_in in = occ(p, "f", "1.0", 5);
     uv_occurrence_ack ack;
     CHECK_INT(uv_store_occurrence_put(s, &in, &ack), 0);
@@ -1032,7 +1053,7 @@ TEST(migrate_from_v1)
     uv_store_close(s);
     /* and reopening does nothing more */
     CHECK_INT(uv_store_open(&s, dir, UV_STORE_READONLY), 0);
-    CHECK_INT(uv_store_schema_version(s), 2);
+    CHECK_INT(uv_store_schema_version(s), 3);
     uv_store_close(s);
 }
 

@@ -50,7 +50,7 @@ TEST(open_create_reopen)
     CHECK_INT(uv_store_open(&s, dir, UV_STORE_CREATE), 0);
     CHECK(s != NULL);
     CHECK_STR(uv_store_dir(s), dir);
-    CHECK_INT(uv_store_schema_version(s), 2);
+    CHECK_INT(uv_store_schema_version(s), 3);
     snprintf(sub, sizeof sub, "%s/blobs", dir);
     CHECK(path_exists(sub));
     snprintf(sub, sizeof sub, "%s/cache", dir);
@@ -118,11 +118,11 @@ TEST(migrations)
     CHECK_INT(uv_store_open(&s, dir, UV_STORE_READONLY), UV_EUNSUPPORTED);
     CHECK_CONTAINS(uv_error_last()->message, "schema version 0");
     CHECK_INT(uv_store_open(&s, dir, 0), 0);
-    CHECK_INT(uv_store_schema_version(s), 2);
+    CHECK_INT(uv_store_schema_version(s), 3);
     uv_store_close(s);
     char value[64] = "";
     CHECK_INT(raw_sql(dir, "PRAGMA user_version", value, sizeof value), SQLITE_OK);
-    CHECK_STR(value, "2");
+    CHECK_STR(value, "3");
     CHECK_INT(raw_sql(dir,
                       "SELECT count(*) FROM sqlite_master WHERE name IN ('projects',"
                       "'versions','artifacts','artifacts_debug_id')",
@@ -139,7 +139,7 @@ TEST(migrations)
     CHECK_INT(uv_store_open(&s, dir, 0), UV_EUNSUPPORTED);
     CHECK(s == NULL);
     CHECK_CONTAINS(uv_error_last()->message, "has schema version 99");
-    CHECK_CONTAINS(uv_error_last()->message, "knows up to 2");
+    CHECK_CONTAINS(uv_error_last()->message, "knows up to 3");
     CHECK_CONTAINS(uv_error_last()->message, dir);
     CHECK_INT(uv_store_open(&s, dir, UV_STORE_READONLY), UV_EUNSUPPORTED);
 
