@@ -83,7 +83,8 @@ typedef struct {
     uint64_t base; /* load address */
     uint64_t size; /* bytes mapped from base */
     char build_id[129]; /* GNU build-id, lowercase hex; "" when unknown */
-    char debug_id[34];  /* Breakpad debug ID (33 uppercase hex: GUID + age); "" when unknown */
+    char debug_id[41];  /* Breakpad debug ID: GUID as 32 uppercase hex + age in hex (33 to 40
+                           chars); "" when unknown */
     char code_id[129];  /* Breakpad code ID: ELF build-id uppercase hex, or Windows
                            TIMESTAMP(8 hex)SIZE(hex); "" when unknown */
     uv_str debug_file;  /* PDB name from CodeView, else the code file's base name */
