@@ -29,6 +29,7 @@ extern const uv_command uv_command_serve;
 extern const uv_command uv_command_project;
 extern const uv_command uv_command_token;
 extern const uv_command uv_command_deploy;
+extern const uv_command uv_command_dumpsyms;
 
 /* Prints "unravel: " + message + newline to stderr. */
 void uv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -3,9 +3,12 @@
 
 #include "formats/arena.h"
 #include "formats/buf.h"
+#include "formats/elfcore.h"
 #include "formats/error.h"
+#include "formats/minidump.h"
 #include "formats/trace.h"
 #include "store/store.h"
+#include "symbolicate/crash.h"
 #include "symbolicate/symbolicate.h"
 
 #include <getopt.h>
@@ -20,6 +23,9 @@ static const char help[] =
     "       unravel symbolicate INPUT --sourcemap MAP... [--format text|json] [--context N]\n"
     "       unravel symbolicate INPUT [--module NAME=BUILDID@BASE...] [--project P]\n"
     "                           [--store DIR] [--no-demangle] [--format text|json]\n"
+    "       unravel symbolicate CORE|MINIDUMP [--symbols-from PATH...] [--store DIR]\n"
+    "                           [--project P] [--format text|json|breakpad-m]\n"
+    "                           [--crashed-only] [--context N]\n"
     "\n"
     "Turns a minified JavaScript stack trace, or raw native addresses, into the original one.\n"
     "INPUT is a file or `-` (stdin) and is recognised as:\n"
@@ -48,6 +54,18 @@ static const char help[] =
     "  #0  0x000055d4c3a2b1c9 in parse at src/parse.c:42:7 (app+0x11c9) (inlined)\n"
     "Unresolved frames say why: missing_symbol, unknown_image, missing, malformed.\n"
     "\n"
+    "Crash dumps: a Linux core file (ELF ET_CORE) or a minidump (Breakpad, Crashpad,\n"
+    "Windows) is walked thread by thread: frame 0 from the thread's registers, callers by\n"
+    "call frame information (.eh_frame/.debug_frame, Breakpad STACK CFI and STACK WIN), else\n"
+    "the frame pointer, else a bounded stack scan; each frame says how it was found (context,\n"
+    "cfi, fp, scan). Symbols come from --symbols-from (.sym files, Breakpad symbol\n"
+    "directories NAME/DEBUGID/NAME.sym, ELF files and debug directories), the store (debug\n"
+    "files by build-id, .sym files by debug ID), the module files named by a core when they\n"
+    "are on this machine, and /usr/lib/debug. Output: the crash reason and address, the\n"
+    "crashing thread first, every thread, the module list; text like Breakpad's\n"
+    "minidump_stackwalk, json like rust-minidump's minidump-stackwalk --json, breakpad-m\n"
+    "like minidump_stackwalk -m.\n"
+    "\n"
     "Options:\n"
     "  --project P       project whose uploads to use (needed for JavaScript; for native\n"
     "                    input only to find debug files by file name)\n"
@@ -65,6 +83,11 @@ static const char help[] =
     "  --format F        text (default) or json: the payload with `resolved` added to each\n"
     "                    frame, or for text input {\"kind\":\"text\",\"exceptions\":[…]}\n"
     "  --context N       N lines of original source around each frame (default 0)\n"
+    "  --symbols-from PATH  crash dumps: a .sym file, an ELF file or a directory of them\n"
+    "                    (Breakpad's NAME/DEBUGID/NAME.sym layout or .build-id trees);\n"
+    "                    repeatable\n"
+    "  --crashed-only    crash dumps: only the crashing thread\n"
+    "  --format breakpad-m  crash dumps: Breakpad's machine-readable pipe format\n"
     "\n"
     "Lines and columns printed are 1-based, as V8 prints them. Exit codes: 0 done (even if some\n"
     "frames stayed unresolved); 1 the input could not be read as a trace, or the project or a\n"
@@ -76,8 +99,11 @@ static const char help[] =
     "  ./app 2> backtrace.txt   # lines from backtrace_symbols_fd()\n"
     "  unravel symbolicate backtrace.txt --module app=4c1e…9a@55d4c3a2a000 --project app\n";
 
-/* Ceiling on the input: the trace parser's own (64 MiB). */
+/* Ceiling on the input: the trace parser's own (64 MiB); crash dumps may be larger (a core
+ * file holds the process's written memory). */
 #define MAX_INPUT ((size_t)64 << 20)
+#define MAX_DUMP ((size_t)16 << 30)
+#define MAX_SYMBOL_PATHS 64
 /* At most this many --sourcemap options. */
 #define MAX_MAPS 256
 /* At most this many --module options (a process maps a few hundred modules at most, and only
@@ -90,14 +116,80 @@ static bool dir_exists(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+typedef struct {
+    const char *symbol_paths[MAX_SYMBOL_PATHS];
+    size_t symbol_path_count;
+    bool crashed_only;
+    bool breakpad_m;
+} dump_args;
+
+/* A core file or minidump: the crash pipeline (symbolicate/crash.c). */
+static int run_dump(const uv_mapped *input, const char *input_path, const dump_args *args,
+                    bool json, unsigned context, const char *store_opt, const char *project)
+{
+    uv_store *store = NULL;
+    uv_crash_report *report = NULL;
+    uv_buf out = UV_BUF_INIT;
+    int exit_code = UV_EXIT_OK;
+    uv_crash_options copt = {
+        .symbol_paths = args->symbol_paths,
+        .symbol_path_count = args->symbol_path_count,
+        .context_lines = context,
+        .crashed_only = args->crashed_only,
+    };
+    const char *dir = uv_cli_store_dir(store_opt);
+    int rc = 0;
+    if (project || store_opt || dir_exists(dir)) {
+        rc = uv_store_open(&store, dir, 0);
+        if (rc == 0 && project) rc = uv_store_project_find(store, project, &copt.project_id);
+        if (rc != 0) {
+            if (rc == UV_ENOTFOUND && store)
+                uv_cli_error("symbolicate: no project '%s' in store %s", project, dir);
+            else
+                uv_cli_report(NULL);
+            exit_code = rc == UV_ENOTFOUND ? UV_EXIT_INPUT : uv_cli_exit_code(rc);
+            goto done;
+        }
+        copt.store = store;
+    }
+    rc = uv_crash_symbolicate(&report, input->data, input->len, &copt);
+    if (rc == 0)
+        rc = uv_crash_render(report,
+                             args->breakpad_m ? UV_CRASH_BREAKPAD_M
+                             : json           ? UV_CRASH_JSON
+                                              : UV_CRASH_TEXT,
+                             &out);
+    if (rc != 0) {
+        uv_cli_report(strcmp(input_path, "-") == 0 ? "<stdin>" : input_path);
+        exit_code = uv_cli_exit_code(rc);
+        goto done;
+    }
+    if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
+        uv_cli_error("symbolicate: cannot write output");
+        exit_code = UV_EXIT_IO;
+    }
+done:
+    uv_buf_free(&out);
+    uv_crash_report_free(report);
+    uv_store_close(store);
+    return exit_code;
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"project", required_argument, NULL, 'p'}, {"version", required_argument, NULL, 'v'},
-        {"store", required_argument, NULL, 's'},   {"sourcemap", required_argument, NULL, 'm'},
-        {"format", required_argument, NULL, 'f'},  {"context", required_argument, NULL, 'c'},
-        {"module", required_argument, NULL, 'M'},  {"no-demangle", no_argument, NULL, 'D'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"symbols-from", required_argument, NULL, 'S'},
+        {"crashed-only", no_argument, NULL, 'C'},
+        {"project", required_argument, NULL, 'p'},
+        {"version", required_argument, NULL, 'v'},
+        {"store", required_argument, NULL, 's'},
+        {"sourcemap", required_argument, NULL, 'm'},
+        {"format", required_argument, NULL, 'f'},
+        {"context", required_argument, NULL, 'c'},
+        {"module", required_argument, NULL, 'M'},
+        {"no-demangle", no_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *module_texts[MAX_MODULES];
     size_t module_count = 0;
@@ -107,6 +199,7 @@ static int run(int argc, char **argv)
     size_t map_count = 0;
     bool json = false;
     unsigned context = 0;
+    dump_args dargs = {.symbol_path_count = 0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -128,7 +221,18 @@ static int run(int argc, char **argv)
             maps[map_count++] = optarg;
             break;
         case 'f':
-            if (!uv_cli_parse_format(optarg, &json)) return UV_EXIT_USAGE;
+            dargs.breakpad_m = strcmp(optarg, "breakpad-m") == 0;
+            if (!dargs.breakpad_m && !uv_cli_parse_format(optarg, &json)) return UV_EXIT_USAGE;
+            break;
+        case 'S':
+            if (dargs.symbol_path_count == MAX_SYMBOL_PATHS) {
+                uv_cli_error("symbolicate: more than %d --symbols-from options", MAX_SYMBOL_PATHS);
+                return UV_EXIT_USAGE;
+            }
+            dargs.symbol_paths[dargs.symbol_path_count++] = optarg;
+            break;
+        case 'C':
+            dargs.crashed_only = true;
             break;
         case 'c': {
             char *end;
@@ -182,13 +286,35 @@ static int run(int argc, char **argv)
     uv_symbolicated *result = NULL;
     uv_native_module_arg module_args[MAX_MODULES];
 
-    int rc = uv_file_map(input_path, MAX_INPUT, &input);
+    int rc = uv_file_map(input_path, MAX_DUMP, &input);
     if (rc != 0) {
         uv_cli_report(NULL);
         exit_code = rc == UV_ETOOBIG ? UV_EXIT_INPUT : UV_EXIT_IO;
         goto done;
     }
     have_input = true;
+    if (uv_minidump_is(input.data, input.len) || uv_elfcore_is(input.data, input.len)) {
+        if (map_count > 0 || module_count > 0) {
+            uv_cli_error("symbolicate: --sourcemap and --module do not apply to crash dumps "
+                         "(use --symbols-from)");
+            exit_code = UV_EXIT_USAGE;
+            goto done;
+        }
+        exit_code = run_dump(&input, input_path, &dargs, json, context, store_opt, project);
+        goto done;
+    }
+    if (dargs.breakpad_m || dargs.symbol_path_count > 0 || dargs.crashed_only) {
+        uv_cli_error("symbolicate: --format breakpad-m, --symbols-from and --crashed-only apply "
+                     "to crash dumps (a core file or a minidump) only");
+        exit_code = UV_EXIT_USAGE;
+        goto done;
+    }
+    if (input.len > MAX_INPUT) {
+        uv_cli_error("symbolicate: %s: %zu bytes, more than the %zu MiB a trace may have",
+                     input_path, input.len, MAX_INPUT >> 20);
+        exit_code = UV_EXIT_INPUT;
+        goto done;
+    }
     rc = uv_trace_parse(&trace, (const char *)input.data, input.len);
     if (rc != 0) {
         uv_cli_report(strcmp(input_path, "-") == 0 ? "<stdin>" : input_path);

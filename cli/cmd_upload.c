@@ -63,7 +63,10 @@ static const char help[] =
     "find it; files with DWARF are kind `debuginfo`, others `executable`. For each file it prints\n"
     "what the file holds: symbol table, debug info, line tables, inline info, unwind info. A\n"
     "stripped file without debug info, or one without a build-id, is a warning. Uploading the\n"
-    "same file again changes nothing. With --url/--token (env UNRAVEL_URL, UNRAVEL_TOKEN) each\n"
+    "same file again changes nothing. Breakpad .sym files (from `unravel dump-syms` or Breakpad's\n"
+    "dump_syms) are parsed and stored as kind `breakpad` under their debug ID, keyed\n"
+    "NAME/DEBUGID/NAME.sym, for crash dumps (`unravel symbolicate DUMP`). With --url/--token (env "
+    "UNRAVEL_URL, UNRAVEL_TOKEN) each\n"
     "file is sent to the service instead: POST /api/1/symbols, fields version and the file.\n"
     "\n"
     "Example:\n"
@@ -259,6 +262,15 @@ static void print_symbol_file(void *vctx, const uv_symbol_file_info *f)
 {
     report_ctx *ctx = vctx;
     if (ctx->quiet) return;
+    if (strcmp(f->kind, "breakpad") == 0) {
+        printf("%s: breakpad symbols (%s), debug ID %s", f->path, f->arch, f->debug_id);
+        if (f->build_id[0]) printf(", code ID %s", f->build_id);
+        printf("\n  holds: %zu FUNC/PUBLIC records,%s%s%s\n", f->symbols,
+               f->has_lines ? " line records," : " no line records,",
+               f->has_inlines ? " INLINE records," : "",
+               f->has_unwind ? " STACK CFI/WIN records" : " no unwind records");
+        return;
+    }
     printf("%s: %s (%s %s)", f->path, f->kind, f->elf_kind, f->arch);
     if (f->build_id[0]) printf(", build-id %s", f->build_id);
     printf("\n  holds:");
@@ -354,15 +366,15 @@ static int run_symbols(int argc, char **argv)
     close_destination(&d);
     const char *dir = d.where;
     if (!rctx.quiet || sum.errors || sum.warnings)
-        printf("%s%s %s@%s: %zu file%s (%zu with debug info, %zu executable%s), "
-               "%zu without build-id, %zu warning%s, %zu error%s\n",
+        printf("%s%s %s@%s: %zu file%s (%zu with debug info, %zu executable%s, %zu Breakpad "
+               ".sym), %zu without build-id, %zu warning%s, %zu error%s\n",
                dry_run ? "dry run: would upload to " : "uploaded to ", dry_run ? "" : dir,
                project ? project : "", version, sum.files, sum.files == 1 ? "" : "s", sum.debuginfo,
-               sum.executables, sum.executables == 1 ? "" : "s", sum.without_build_id, sum.warnings,
-               sum.warnings == 1 ? "" : "s", sum.errors, sum.errors == 1 ? "" : "s");
+               sum.executables, sum.executables == 1 ? "" : "s", sum.breakpad, sum.without_build_id,
+               sum.warnings, sum.warnings == 1 ? "" : "s", sum.errors, sum.errors == 1 ? "" : "s");
     if (sum.errors) return UV_EXIT_INPUT;
     if (sum.files == 0) {
-        uv_cli_error("upload symbols: no ELF files found");
+        uv_cli_error("upload symbols: no ELF or Breakpad .sym files found");
         return UV_EXIT_INPUT;
     }
     return UV_EXIT_OK;

@@ -13,8 +13,9 @@
 #endif
 
 static const uv_command *const commands[] = {
-    &uv_command_upload, &uv_command_symbolicate, &uv_command_addr2line, &uv_command_sourcemap,
-    &uv_command_serve,  &uv_command_project,     &uv_command_token,     &uv_command_deploy,
+    &uv_command_upload,    &uv_command_symbolicate, &uv_command_addr2line,
+    &uv_command_sourcemap, &uv_command_serve,       &uv_command_project,
+    &uv_command_token,     &uv_command_deploy,      &uv_command_dumpsyms,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

@@ -27,7 +27,7 @@ typedef enum {
 
 typedef struct {
     uv_cfi_rule_kind kind;
-    uint32_t reg;        /* UV_CFI_REGISTER */
+    uint32_t reg;        /* UV_CFI_REGISTER; for UV_CFI_SAME the register itself */
     int64_t offset;      /* UV_CFI_OFFSET, UV_CFI_VAL_OFFSET, UV_CFI_REGISTER (CFA rule only) */
     const uint8_t *expr; /* DWARF expression bytes or postfix text (views into the source) */
     size_t expr_len;

@@ -1,6 +1,7 @@
 /* The crash dump model's small helpers: architectures, register names and memory reads. */
 #include "formats/dump.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -197,4 +198,51 @@ void uv_memory_sort(uv_mem_region *regions, size_t *count)
         regions[w++] = regions[i];
     }
     *count = w;
+}
+
+static const char *const signal_names[32] = {
+    NULL,        "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",   "SIGTRAP", "SIGABRT", "SIGBUS",
+    "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",  "SIGPIPE", "SIGALRM", "SIGTERM",
+    "SIGSTKFLT", "SIGCHLD", "SIGCONT",   "SIGSTOP", "SIGTSTP",  "SIGTTIN", "SIGTTOU", "SIGURG",
+    "SIGXCPU",   "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",   "SIGPWR",  "SIGSYS"};
+
+bool uv_linux_signal_reason(char *out, size_t size, uint32_t signo, uint32_t code)
+{
+    static const char *const ill[] = {NULL,         "ILL_ILLOPC", "ILL_ILLOPN",
+                                      "ILL_ILLADR", "ILL_ILLTRP", "ILL_PRVOPC",
+                                      "ILL_PRVREG", "ILL_COPROC", "ILL_BADSTK"};
+    static const char *const bus[] = {NULL,         "BUS_ADRALN",    "BUS_ADRERR",
+                                      "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"};
+    static const char *const fpe[] = {NULL,         "FPE_INTDIV", "FPE_INTOVF",
+                                      "FPE_FLTDIV", "FPE_FLTOVF", "FPE_FLTUND",
+                                      "FPE_FLTRES", "FPE_FLTINV", "FPE_FLTSUB"};
+    static const char *const segv[] = {NULL, "SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR",
+                                       "SEGV_PKUERR"};
+    if (signo == 0 || signo >= 32) return false;
+    const char *const *codes = NULL;
+    size_t code_count = 0;
+    const char *separator = " / ";
+    switch (signo) {
+    case 4:
+        codes = ill, code_count = sizeof ill / sizeof *ill;
+        break;
+    case 7:
+        codes = bus, code_count = sizeof bus / sizeof *bus;
+        break;
+    case 8:
+        codes = fpe, code_count = sizeof fpe / sizeof *fpe;
+        break;
+    case 11:
+        codes = segv, code_count = sizeof segv / sizeof *segv, separator = " /";
+        break;
+    default:
+        break;
+    }
+    if (!codes)
+        snprintf(out, size, "%s", signal_names[signo]);
+    else if (code > 0 && code < code_count)
+        snprintf(out, size, "%s%s%s", signal_names[signo], separator, codes[code]);
+    else
+        snprintf(out, size, "%s%s0x%08x", signal_names[signo], separator, (unsigned)code);
+    return true;
 }

@@ -132,6 +132,12 @@ typedef struct {
 void uv_dump_free(uv_dump *dump);
 /* The module whose [base, base+size) holds addr, or NULL (O(modules)). */
 const uv_dump_module *uv_dump_module_at(const uv_dump *dump, uint64_t addr);
+/* A Linux signal and si_code as Breakpad's processor (minidump_processor.cc) spells them:
+ * "SIGSEGV /SEGV_MAPERR" (no space after the slash for SIGSEGV only), "SIGBUS / BUS_ADRERR",
+ * "SIGILL / ILL_ILLOPN", "SIGFPE / FPE_INTDIV", the code as 0x%08x when it has no name, the
+ * bare name for other signals. False (out untouched) for signal 0 or >= 32. */
+bool uv_linux_signal_reason(char *out, size_t size, uint32_t signo, uint32_t code);
+
 /* Sorts memory regions by base and drops any overlap (keeping the first); for parsers. */
 void uv_memory_sort(uv_mem_region *regions, size_t *count);
 

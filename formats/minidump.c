@@ -1040,53 +1040,11 @@ static bool windows_reason(char *out, size_t size, uint32_t code, const uint64_t
 
 static bool linux_reason(char *out, size_t size, uint32_t code, uint32_t flags)
 {
-    static const char *const signals[] = {
-        NULL,        "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",   "SIGTRAP", "SIGABRT", "SIGBUS",
-        "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",  "SIGPIPE", "SIGALRM", "SIGTERM",
-        "SIGSTKFLT", "SIGCHLD", "SIGCONT",   "SIGSTOP", "SIGTSTP",  "SIGTTIN", "SIGTTOU", "SIGURG",
-        "SIGXCPU",   "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",   "SIGPWR",  "SIGSYS"};
-    static const char *const ill[] = {NULL,         "ILL_ILLOPC", "ILL_ILLOPN",
-                                      "ILL_ILLADR", "ILL_ILLTRP", "ILL_PRVOPC",
-                                      "ILL_PRVREG", "ILL_COPROC", "ILL_BADSTK"};
-    static const char *const fpe[] = {NULL,         "FPE_INTDIV", "FPE_INTOVF",
-                                      "FPE_FLTDIV", "FPE_FLTOVF", "FPE_FLTUND",
-                                      "FPE_FLTRES", "FPE_FLTINV", "FPE_FLTSUB"};
-    static const char *const segv[] = {NULL, "SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR",
-                                       "SEGV_PKUERR"};
-    static const char *const bus[] = {NULL,         "BUS_ADRALN",    "BUS_ADRERR",
-                                      "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"};
-    if (code == 0xffffffffu) {
+    if (code == 0xffffffffu) { /* Breakpad's "dump requested" pseudo-exception */
         snprintf(out, size, "DUMP_REQUESTED");
         return true;
     }
-    if (code == 0 || code >= sizeof signals / sizeof *signals) return false;
-    const char *const *codes = NULL;
-    size_t ncodes = 0;
-    /* minidump_stackwalk writes "SIGSEGV /SEGV_MAPERR" but "SIGBUS / BUS_ADRERR". */
-    const char *separator = " / ";
-    switch (code) {
-    case 4:
-        codes = ill, ncodes = sizeof ill / sizeof *ill;
-        break;
-    case 7:
-        codes = bus, ncodes = sizeof bus / sizeof *bus;
-        break;
-    case 8:
-        codes = fpe, ncodes = sizeof fpe / sizeof *fpe;
-        break;
-    case 11:
-        codes = segv, ncodes = sizeof segv / sizeof *segv, separator = " /";
-        break;
-    default:
-        break;
-    }
-    if (!codes)
-        snprintf(out, size, "%s", signals[code]);
-    else if (flags > 0 && flags < ncodes)
-        snprintf(out, size, "%s%s%s", signals[code], separator, codes[flags]);
-    else
-        snprintf(out, size, "%s%s0x%08" PRIx32, signals[code], separator, flags);
-    return true;
+    return uv_linux_signal_reason(out, size, code, flags);
 }
 
 static bool mac_reason(char *out, size_t size, uint32_t code, uint32_t flags, uint16_t arch)

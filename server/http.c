@@ -485,6 +485,7 @@ static const char *const route_names[UV_ROUTE_COUNT] = {
     [UV_ROUTE_DEPLOY_PATCH] = "/api/1/deploy/:id (PATCH)",
     [UV_ROUTE_SOURCEMAP] = "/api/1/sourcemap",
     [UV_ROUTE_SYMBOLS] = "/api/1/symbols",
+    [UV_ROUTE_MINIDUMP] = "/api/1/minidump",
 };
 
 const char *uv_server__route_name(uv_route route)
@@ -555,6 +556,10 @@ static size_t match_path(const char *path, method_route out[4], int64_t *id)
     }
     if (strcmp(path, "/api/1/symbols") == 0 || strcmp(path, "/api/1/symbols/") == 0) {
         out[0] = (method_route){"POST", UV_ROUTE_SYMBOLS};
+        return 1;
+    }
+    if (strcmp(path, "/api/1/minidump") == 0 || strcmp(path, "/api/1/minidump/") == 0) {
+        out[0] = (method_route){"POST", UV_ROUTE_MINIDUMP};
         return 1;
     }
     if (strcmp(path, "/api/1/deploys") == 0) {
@@ -663,6 +668,9 @@ static void dispatch(uv_request *req)
         break;
     case UV_ROUTE_SYMBOLS:
         uv_server__upload_symbols(req);
+        break;
+    case UV_ROUTE_MINIDUMP:
+        uv_server__minidump(req);
         break;
     default:
         uv_server__reply_error(req, 404, "no such endpoint: %s", req->path);
@@ -795,7 +803,8 @@ static bool is_upload_route(const char *method, const char *url)
     int64_t id;
     size_t count = match_path(url, routes, &id);
     return count == 1 && strcmp(method, "POST") == 0 &&
-           (routes[0].route == UV_ROUTE_SOURCEMAP || routes[0].route == UV_ROUTE_SYMBOLS);
+           (routes[0].route == UV_ROUTE_SOURCEMAP || routes[0].route == UV_ROUTE_SYMBOLS ||
+            routes[0].route == UV_ROUTE_MINIDUMP);
 }
 
 static void free_form(uv_request *req)

@@ -39,6 +39,7 @@ typedef enum {
     UV_ROUTE_DEPLOY_PATCH,
     UV_ROUTE_SOURCEMAP,
     UV_ROUTE_SYMBOLS,
+    UV_ROUTE_MINIDUMP,
     UV_ROUTE_COUNT
 } uv_route;
 
@@ -189,6 +190,10 @@ void uv_server__reprocess_request(uv_server_reprocess *r, int64_t project_id, co
 void uv_server__reprocess_stop(uv_server_reprocess *r);
 uv_server_reprocess *uv_server__reprocessor(uv_request *req);
 
+/* A multipart/form-data body with at least one part; else replies 400 (empty) or 415 (another
+ * content type) and returns false. */
+bool uv_server__require_multipart(uv_request *req);
+
 /* The part named `name` (first one), or NULL. */
 const uv_form_part *uv_server__form_part(uv_request *req, const char *name);
 
@@ -215,6 +220,7 @@ void uv_server__deploy_get(uv_request *req);
 void uv_server__deploy_patch(uv_request *req);
 void uv_server__upload_sourcemap(uv_request *req);
 void uv_server__upload_symbols(uv_request *req);
+void uv_server__minidump(uv_request *req);
 
 /* ---- metrics (metrics.c) -------------------------------------------------------------- */
 

@@ -59,7 +59,7 @@ static bool upload_auth(uv_request *req, int64_t *project_id)
     return uv_server__auth(req, body_token, UV_SCOPE_POST_SERVER_ITEM, project_id, &scopes);
 }
 
-static bool require_multipart(uv_request *req)
+bool uv_server__require_multipart(uv_request *req)
 {
     if (req->parts || req->part_count) return true;
     const char *type =
@@ -74,7 +74,7 @@ static bool require_multipart(uv_request *req)
 
 void uv_server__upload_sourcemap(uv_request *req)
 {
-    if (!require_multipart(req)) return;
+    if (!uv_server__require_multipart(req)) return;
     int64_t project_id = 0;
     if (!upload_auth(req, &project_id)) return;
     const char *version = text_field(req, "version", VERSION_MAX);
@@ -179,7 +179,7 @@ static void on_symbol_file(void *ctx, const uv_symbol_file_info *info)
 
 void uv_server__upload_symbols(uv_request *req)
 {
-    if (!require_multipart(req)) return;
+    if (!uv_server__require_multipart(req)) return;
     int64_t project_id = 0;
     if (!upload_auth(req, &project_id)) return;
     const char *version = text_field(req, "version", VERSION_MAX);

@@ -43,8 +43,37 @@ int uv_crash_symbolicate(uv_crash_report **out, const void *bytes, size_t len,
 void uv_crash_report_free(uv_crash_report *report); /* accepts NULL */
 const uv_dump *uv_crash_report_dump(const uv_crash_report *report);
 
-/* Appends the report in `format` to out. */
+/* Appends the report in `format` to out.
+ *  text        Breakpad's minidump_stackwalk human output (OS, CPU, crash reason and
+ *              address, "Thread N (crashed)" first, frames " N  module!function [file :
+ *              line + 0xOFFSET]" with their registers and "Found by: …", inlined frames as
+ *              frames of their own found "inlined", then "Loaded modules:" by address with
+ *              "(WARNING: No symbols, …)" for modules whose symbols were looked for in vain);
+ *              no crash parameters, process uptime or stack contents.
+ *  json        rust-minidump's `minidump-stackwalk --json` keys: status, system_info,
+ *              crash_info, crashing_thread (with threads_index), threads, thread_count,
+ *              modules (by address; loaded_symbols, missing_symbols, corrupt_symbols,
+ *              symbol_url = where the symbols came from), module_count, pid; each frame's
+ *              `inlines` lists its inlined functions innermost first, `trust` is "context",
+ *              "cfi", "frame_pointer", "scan" or "cfi_scan".
+ *  breakpad-m  `minidump_stackwalk -m` exactly: OS|, CPU|, GPU|||, Crash|, Module| lines by
+ *              address, a blank line, then thread|frame|module|function|file|line|offset,
+ *              inlined frames (innermost first) numbered as frames like Breakpad does since
+ *              it reads INLINE records; offset from the line's start when file and line are
+ *              known, else from the function's, else from the module's base. */
 int uv_crash_render(const uv_crash_report *report, uv_crash_format format, uv_buf *out);
+
+/* What became of module `index` (dump order). Strings live as long as the report. */
+typedef struct {
+    bool looked_up; /* a frame or a stack-scan candidate fell in it */
+    bool has_symbols;
+    bool has_cfi;       /* STACK CFI / STACK WIN, or .eh_frame / .debug_frame */
+    bool corrupt;       /* a candidate symbol file was malformed (and nothing else was found) */
+    const char *source; /* the .sym or ELF used ("store:…" for the store), "" when none */
+    const char *note;   /* why there are no symbols, "" otherwise */
+} uv_crash_module_info;
+/* UV_ENOTFOUND when index is out of range. */
+int uv_crash_get_module(const uv_crash_report *report, size_t index, uv_crash_module_info *out);
 
 /* Facts for the service and tests. */
 typedef struct {

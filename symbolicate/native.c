@@ -562,6 +562,13 @@ const uv_native_info *uv_native_get_info(const uv_native_module *m)
     return &m->info;
 }
 
+void uv_native_elf_files(const uv_native_module *m, uv_elf **main, uv_elf **debug, uv_elf **alt)
+{
+    *main = m->main.elf;
+    *debug = m->debug.elf && m->debug.elf != m->main.elf ? m->debug.elf : NULL;
+    *alt = m->alt.elf;
+}
+
 int uv_native_lookup(uv_native_module *m, uint64_t address, uv_sc_frame *frames, size_t max,
                      size_t *count)
 {

@@ -69,6 +69,12 @@ void uv_native_free(uv_native_module *module); /* accepts NULL */
 
 const uv_native_info *uv_native_get_info(const uv_native_module *module);
 
+/* The module's ELF files as found at open: the file itself, its separate debug file (NULL
+ * when the file holds its own DWARF or none was found) and its dwz supplementary file (NULL
+ * when none). Borrowed: they live as long as the module (dump-syms, call frame info). */
+void uv_native_elf_files(const uv_native_module *module, uv_elf **main, uv_elf **debug,
+                         uv_elf **alt);
+
 /* Address in the module's own (file) virtual address space → frames, innermost first (see
  * uv_symcache_lookup). */
 int uv_native_lookup(uv_native_module *module, uint64_t address, uv_sc_frame *frames, size_t max,

@@ -2,6 +2,7 @@
 #include "upload/symbols.h"
 
 #include "formats/arena.h"
+#include "formats/breakpad.h"
 #include "formats/buf.h"
 #include "formats/dwarf.h"
 #include "formats/elf.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 /* Ceilings: one debug file up to 4 GiB (the largest Debian -dbg files are a few hundred MB);
@@ -128,10 +130,117 @@ static int upload_file(upload_ctx *c, const char *path, bool explicit)
     return rc;
 }
 
+static bool looks_breakpad(const void *data, size_t len)
+{
+    return len >= 7 && memcmp(data, "MODULE ", 7) == 0;
+}
+
+static void copy_view(char *out, size_t size, uv_str v)
+{
+    size_t n = v.len < size - 1 ? v.len : size - 1;
+    memcpy(out, v.ptr, n);
+    out[n] = '\0';
+}
+
+/* Stores (or sends) the bytes of a checked file under key `key`. */
+static int put_file(upload_ctx *c, const char *path, const char *key, const char *kind,
+                    const char *debug_id, const char *meta, const void *data, size_t len,
+                    bool *stored)
+{
+    *stored = false;
+    int rc = 0;
+    if (!c->opt->dry_run && c->opt->remote) {
+        rc = uv_remote_send_symbols(c->opt->remote, c->opt->version, key, data, len);
+        if (rc == UV_EINVALID) {
+            report(c, UV_UPLOAD_ERROR, path, "rejected: %s", uv_error_last()->message);
+            uv_error_clear();
+            return 1; /* an error of this file, not of the upload */
+        }
+    } else if (!c->opt->dry_run) {
+        char hex[UV_HASH_HEX];
+        rc = uv_store_blob_put(c->opt->store, data, len, hex);
+        if (rc == 0)
+            rc =
+                uv_store_artifact_put(c->opt->store, c->opt->project_id, c->opt->version, kind, key,
+                                      hex, len, debug_id && *debug_id ? debug_id : NULL, meta);
+    }
+    if (rc == 0 && !c->opt->dry_run) {
+        *stored = true;
+        c->sum->bytes += len;
+    }
+    return rc;
+}
+
+/* A Breakpad .sym: parsed in full (a broken one is refused here, not at crash time), stored
+ * as kind "breakpad" with its debug ID, keyed NAME/DEBUGID/NAME.sym like Breakpad's symbol
+ * store layout; its code ID (the build-id for ELF modules) goes into the artifact's meta. */
+static int upload_breakpad(upload_ctx *c, const char *path, const void *data, size_t len)
+{
+    uv_breakpad *bp = NULL;
+    if (uv_breakpad_parse(&bp, data, len) != 0) {
+        report(c, UV_UPLOAD_ERROR, path, "%s", uv_error_last()->message);
+        uv_error_clear();
+        return 0;
+    }
+    const uv_breakpad_info *bi = uv_breakpad_get_info(bp);
+    uv_symbol_file_info info;
+    memset(&info, 0, sizeof info);
+    info.path = path;
+    info.kind = "breakpad";
+    info.elf_kind = "breakpad symbols";
+    char arch[32], name[256], sym_name[256];
+    copy_view(arch, sizeof arch, bi->arch);
+    info.arch = arch;
+    copy_view(info.debug_id, sizeof info.debug_id, bi->debug_id);
+    copy_view(info.build_id, sizeof info.build_id, bi->code_id);
+    for (char *p = info.debug_id; *p; p++)
+        if (*p >= 'a' && *p <= 'f') *p = (char)(*p - 'a' + 'A');
+    copy_view(name, sizeof name, bi->name);
+    /* Breakpad's layout: test_app.pdb/ID/test_app.sym, libfoo.so/ID/libfoo.so.sym */
+    snprintf(sym_name, sizeof sym_name, "%s", name);
+    size_t n = strlen(sym_name);
+    if (n > 4 && strcasecmp(sym_name + n - 4, ".pdb") == 0) sym_name[n - 4] = '\0';
+    const uv_elf_symbol *symbols;
+    size_t count = 0;
+    if (uv_breakpad_symbols(bp, &symbols, &count) == 0) info.symbols = count;
+    info.has_symtab = count > 0;
+    uv_debuginfo *di = NULL;
+    if (uv_breakpad_debuginfo(bp, &di) == 0) {
+        info.has_debug_info = di->func_count > 0;
+        info.has_lines = di->row_count > 0;
+        for (size_t i = 0; i < di->func_count && !info.has_inlines; i++)
+            info.has_inlines = di->funcs[i].depth > 0;
+    }
+    uv_debuginfo_free(di);
+    uv_error_clear();
+    info.has_unwind = uv_breakpad_has_cfi(bp) || uv_breakpad_has_win(bp);
+    uv_breakpad_free(bp);
+    c->sum->files++;
+    if (!info.debug_id[0]) {
+        report(c, UV_UPLOAD_ERROR, path, "MODULE line has no debug ID");
+        return 0;
+    }
+    char key[1024], meta[512];
+    snprintf(key, sizeof key, "%s/%s/%s.sym", name, info.debug_id, sym_name);
+    snprintf(meta, sizeof meta, "{\"code_id\":\"%s\"}", info.build_id);
+    for (char *p = meta; *p; p++) /* the code ID is hex from the file; keep the JSON valid */
+        if (*p == '\\' || (unsigned char)*p < 0x20) *p = '_';
+    bool stored;
+    int rc = put_file(c, path, key, "breakpad", info.debug_id, meta, data, len, &stored);
+    if (rc == 1) return 0;
+    info.stored = stored;
+    if (rc == 0) {
+        c->sum->breakpad++;
+        if (c->opt->file) c->opt->file(c->opt->ctx, &info);
+    }
+    return rc;
+}
+
 /* One file's bytes: inspect, report, store under base_name(path). */
 static int upload_bytes(upload_ctx *c, const char *path, const void *data, size_t len,
                         bool explicit)
 {
+    if (looks_breakpad(data, len)) return upload_breakpad(c, path, data, len);
     uv_elf *elf = NULL;
     int rc = uv_elf_open(&elf, data, len);
     if (rc != 0) {
@@ -171,30 +280,13 @@ static int upload_bytes(upload_ctx *c, const char *path, const void *data, size_
         report(c, UV_UPLOAD_WARNING, path,
                "no GNU build-id: it can only be found by project, version and file name");
     }
-    rc = 0;
-    if (!c->opt->dry_run && c->opt->remote) {
-        rc = uv_remote_send_symbols(c->opt->remote, c->opt->version, base_name(path), data, len);
-        if (rc == 0) {
-            info.stored = true;
-            c->sum->bytes += len;
-        } else if (rc == UV_EINVALID) {
-            report(c, UV_UPLOAD_ERROR, path, "rejected: %s", uv_error_last()->message);
-            uv_error_clear();
-            uv_elf_free(elf);
-            return 0;
-        }
-    } else if (!c->opt->dry_run) {
-        char hex[UV_HASH_HEX];
-        rc = uv_store_blob_put(c->opt->store, data, len, hex);
-        if (rc == 0)
-            rc = uv_store_artifact_put(c->opt->store, c->opt->project_id, c->opt->version,
-                                       info.kind, base_name(path), hex, len,
-                                       info.build_id[0] ? info.build_id : NULL, NULL);
-        if (rc == 0) {
-            info.stored = true;
-            c->sum->bytes += len;
-        }
+    bool stored;
+    rc = put_file(c, path, base_name(path), info.kind, info.build_id, NULL, data, len, &stored);
+    if (rc == 1) {
+        uv_elf_free(elf);
+        return 0;
     }
+    info.stored = stored;
     if (rc == 0) {
         if (info.has_debug_info)
             c->sum->debuginfo++;

@@ -2,9 +2,10 @@
  * /usr/lib/debug/.build-id/xx/yyyy.debug) and dwz supplementary files. Each ELF is stored as
  * kind "debuginfo" (it carries DWARF) or "executable" (symbols only), under (project, version,
  * file name) with its GNU build-id (lowercase hex) as debug ID, so lookups find it by build-id
- * from any version. What each file holds is reported, like `sentry-cli debug-files check`.
- * With `remote` set, each file is sent to the service instead (POST /api/1/symbols, see
- * upload/remote.h). */
+ * from any version. Breakpad .sym files (text starting "MODULE ") are parsed and stored as kind
+ * "breakpad" with their debug ID, keyed NAME/DEBUGID/NAME.sym. What each file holds is reported,
+ * like `sentry-cli debug-files check`. With `remote` set, each file is sent to the service instead
+ * (POST /api/1/symbols, see upload/remote.h). */
 #ifndef UV_UPLOAD_SYMBOLS_H
 #define UV_UPLOAD_SYMBOLS_H
 
@@ -17,11 +18,11 @@
 /* What one file holds; passed to the `file` callback for each ELF found. */
 typedef struct {
     const char *path;
-    const char *kind;     /* "debuginfo" or "executable" */
-    const char *elf_kind; /* "executable", "shared", "relocatable", "core" */
+    const char *kind;     /* "debuginfo", "executable" or "breakpad" (a .sym file) */
+    const char *elf_kind; /* "executable", "shared", "relocatable", "core", "breakpad symbols" */
     const char *arch;
-    char build_id[129]; /* lowercase hex, "" when none */
-    char debug_id[37];  /* UUID form, "" when none */
+    char build_id[129]; /* lowercase hex, "" when none (.sym: its INFO CODE_ID) */
+    char debug_id[41];  /* UUID form, "" when none (.sym: Breakpad's form, uppercase) */
     size_t symbols;     /* function symbols in .symtab/.dynsym */
     bool has_symtab, has_debug_info, has_lines, has_inlines, has_unwind;
     bool is_dwz_supplementary; /* a file other debug files point at with .gnu_debugaltlink */
@@ -45,7 +46,7 @@ typedef struct {
 } uv_upload_symbols_options;
 
 typedef struct {
-    size_t files, debuginfo, executables, without_build_id, warnings, errors;
+    size_t files, debuginfo, executables, breakpad, without_build_id, warnings, errors;
     size_t bytes;
 } uv_upload_symbols_summary;
 

@@ -82,7 +82,7 @@ printf 'int helper(int x) { return x * 3; }\nint main(void) { return helper(1) -
 gcc -g -O0 -Wl,--build-id -o prog prog.c
 $UNRAVEL upload symbols prog --version 2.0.0 --url "$base" --token "$post_token" > sym.txt ||
     fail "remote symbols: $(cat sym.txt)"
-grep -q "1 file (1 with debug info, 0 executables), 0 without build-id" sym.txt || fail "symbols summary: $(cat sym.txt)"
+grep -q "1 file (1 with debug info, 0 executables, 0 Breakpad .sym), 0 without build-id" sym.txt || fail "symbols summary: $(cat sym.txt)"
 build_id=$(grep -o 'build-id [0-9a-f]*' sym.txt | cut -d' ' -f2)
 [ -n "$build_id" ] || fail "no build-id printed: $(cat sym.txt)"
 addr=$(nm prog | awk '$3 == "helper" {print "0x" $1}')
