@@ -383,6 +383,8 @@ static bool signed_offset(uv_str num, uv_str op, int64_t *out)
 static uv_cfi_rule classify(uv_arch arch, uv_str expr, bool is_cfa)
 {
     uv_cfi_rule postfix = {UV_CFI_POSTFIX, 0, 0, (const uint8_t *)expr.ptr, expr.len};
+    if (!is_cfa && uv_str_eq_c(expr, ".undef")) /* no caller: the outermost frame */
+        return (uv_cfi_rule){UV_CFI_UNDEFINED, 0, 0, NULL, 0};
     uv_str t[5];
     size_t n = 0;
     cursor c = {expr.ptr, expr.ptr + expr.len};
@@ -1780,6 +1782,9 @@ static bool render_reg(uv_arch arch, const uv_cfi_row *row, uint32_t reg, char *
 {
     const uv_cfi_rule *r = &row->regs[reg];
     if (r->kind == UV_CFI_UNSPECIFIED) return false;
+    /* ".undef" only for the return address: the outermost frame (other readers' walkers
+     * may give up on a rule they cannot evaluate) */
+    if (r->kind == UV_CFI_UNDEFINED && reg != row->ra_reg) return false;
     if (r->kind == UV_CFI_SAME) {
         const char *name = uv_arch_reg_name(arch, (int)reg);
         if (!name) return false;

@@ -1437,11 +1437,18 @@ int uv_cfi_apply(const uv_cfi_row *row, const uv_regs *callee, const uv_memory *
 
     /* The return address first: it is the one a failure must be reported for, and postfix
      * rules of other registers may use .ra. Without a rule it is the register's own value
-     * (as on arm64 at a leaf function's entry); undefined means the outermost frame. */
+     * (as on arm64 at a leaf function's entry); undefined means the outermost frame. Where
+     * the return-address column is the pc itself (x86, x86-64: the address is on the stack,
+     * never in a register) a missing rule says nothing, and the callee's pc is not it. */
     uint32_t ra = row->ra_reg;
     bool have_ra = false;
     uint64_t ra_value = 0;
-    if (ra < UV_REGS_MAX && row->regs[ra].kind != UV_CFI_UNDEFINED) {
+    bool ra_is_pc = (int)ra == uv_arch_pc(callee->arch);
+    if (ra_is_pc && ra < UV_REGS_MAX && row->regs[ra].kind == UV_CFI_UNSPECIFIED)
+        return uv_error_set(UV_ENOTFOUND, UV_LIB_NONE, 0,
+                            "call frame information: no rule for the return address");
+    if (ra < UV_REGS_MAX && row->regs[ra].kind != UV_CFI_UNDEFINED &&
+        !(ra_is_pc && row->regs[ra].kind == UV_CFI_UNSPECIFIED)) {
         uv_cfi_rule rule = row->regs[ra];
         if (rule.kind == UV_CFI_UNSPECIFIED) rule.kind = UV_CFI_SAME;
         if ((rc = rule_value(&e, &rule, ra, cfa, &pv, &ra_value)) != 0) return rc;
@@ -1520,7 +1527,14 @@ bool uv_cfi_rule_postfix(uv_arch arch, const uv_cfi_rule *rule, bool is_cfa, cha
         memcpy(out, rule->expr, rule->expr_len);
         out[rule->expr_len] = '\0';
         return true;
-    default: /* unspecified, undefined, DWARF expressions: Breakpad cannot say them */
+    case UV_CFI_UNDEFINED:
+        /* ".undef" (as Sentry's symbolic writes it): the outermost frame, e.g. _start, whose
+         * return address DWARF marks undefined; a reader that does not know the word fails
+         * the rule and falls back to its other unwinders, which is what a missing rule does */
+        if (is_cfa) return false;
+        n = snprintf(out, size, ".undef");
+        break;
+    default: /* unspecified, DWARF expressions: Breakpad cannot say them */
         return false;
     }
     if (n < 0 || (size_t)n >= size) {

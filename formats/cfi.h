@@ -82,7 +82,8 @@ int uv_cfi_each_fde(const uv_cfi *cfi, uv_cfi_fde_fn fn, void *ctx);
 int uv_cfi_apply(const uv_cfi_row *row, const uv_regs *callee, const uv_memory *mem,
                  uv_regs *caller);
 
-/* Renders a rule as Breakpad STACK CFI postfix ("$rsp 8 +", ".cfa -16 + ^", "$rbx"), for
+/* Renders a rule as Breakpad STACK CFI postfix ("$rsp 8 +", ".cfa -16 + ^", "$rbx", ".undef"
+ * for an undefined register — the return address of the outermost frame), for
  * dump-syms; false when it cannot be expressed (DWARF expressions), then the FDE's rows are
  * written without that register (the CFA rule missing: the row is left out). */
 bool uv_cfi_rule_postfix(uv_arch arch, const uv_cfi_rule *rule, bool is_cfa, char *out,

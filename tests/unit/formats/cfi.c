@@ -500,7 +500,8 @@ static int eval_cfa(const uint8_t *expr, size_t len, uint64_t rip, uint64_t *out
     memset(&row, 0, sizeof row);
     row.cfa = (uv_cfi_rule){.kind = UV_CFI_VAL_EXPRESSION, .expr = expr, .expr_len = len};
     row.ra_reg = RIP;
-    /* no rule for the return address: its value is the callee's rip, no memory read */
+    /* the return address kept in place (no memory read): only the CFA is under test */
+    row.regs[RIP] = (uv_cfi_rule){.kind = UV_CFI_SAME, .reg = RIP};
     uv_regs callee = x64_regs(rip), caller;
     int rc = uv_cfi_apply(&row, &callee, &stack_memory, &caller);
     if (rc == 0) *out = caller.r[RSP];
@@ -807,8 +808,10 @@ TEST(breakpad_spelling)
     CHECK(!uv_cfi_rule_postfix(UV_ARCH_X86_64, &r, true, out, sizeof out));
     r.kind = UV_CFI_EXPRESSION;
     CHECK(!uv_cfi_rule_postfix(UV_ARCH_X86_64, &r, false, out, sizeof out));
-    r = (uv_cfi_rule){.kind = UV_CFI_UNDEFINED};
-    CHECK(!uv_cfi_rule_postfix(UV_ARCH_X86_64, &r, false, out, sizeof out));
+    r = (uv_cfi_rule){.kind = UV_CFI_UNDEFINED}; /* the outermost frame's return address */
+    CHECK(uv_cfi_rule_postfix(UV_ARCH_X86_64, &r, false, out, sizeof out));
+    CHECK_STR(out, ".undef");
+    CHECK(!uv_cfi_rule_postfix(UV_ARCH_X86_64, &r, true, out, sizeof out));
     r = (uv_cfi_rule){.kind = UV_CFI_UNSPECIFIED};
     CHECK(!uv_cfi_rule_postfix(UV_ARCH_X86_64, &r, false, out, sizeof out));
     r = (uv_cfi_rule){.kind = UV_CFI_REGISTER, .reg = 200};
@@ -1372,6 +1375,22 @@ TEST(libc)
     munmap(m.p, m.len);
 }
 
+/* The return address on x86-64 lives on the stack, never in rip: a row without a rule for it
+ * says nothing (UV_ENOTFOUND, so the walker tries its other unwinders) rather than "the
+ * callee's pc again" (which would repeat the frame forever); undefined ends the walk. */
+TEST(return_address_rules)
+{
+    uv_cfi_row row;
+    memset(&row, 0, sizeof row);
+    row.cfa = (uv_cfi_rule){.kind = UV_CFI_REGISTER, .reg = RSP, .offset = 8};
+    row.ra_reg = RIP;
+    uv_regs callee = x64_regs(0x401000), caller;
+    CHECK_INT(uv_cfi_apply(&row, &callee, &stack_memory, &caller), UV_ENOTFOUND);
+    row.regs[RIP] = (uv_cfi_rule){.kind = UV_CFI_UNDEFINED};
+    CHECK_INT(uv_cfi_apply(&row, &callee, &stack_memory, &caller), 0);
+    CHECK(!uv_regs_has(&caller, RIP)); /* the outermost frame */
+}
+
 int main(void)
 {
     RUN(instructions);
@@ -1380,6 +1399,7 @@ int main(void)
     RUN(expressions);
     RUN(apply_rules);
     RUN(apply_postfix);
+    RUN(return_address_rules);
     RUN(breakpad_spelling);
     RUN(hostile);
     RUN(self);
