@@ -68,11 +68,19 @@
 
 /* ---- model -------------------------------------------------------------------------- */
 
+/* Source lines around a frame's line, from the source file on this machine. */
+typedef struct {
+    uint32_t first; /* line number of lines[0] */
+    uv_str *lines;  /* count lines, views into the mapped source */
+    size_t count;
+} crash_context;
+
 typedef struct {
     uv_str function, file;
     uint32_t line;
     bool has_function_offset;
     uint64_t function_offset;
+    crash_context *context; /* NULL when no source */
 } crash_inline;
 
 typedef struct {
@@ -85,6 +93,7 @@ typedef struct {
     uint64_t function_offset, line_offset;
     crash_inline *inlines; /* innermost first */
     size_t inline_count;
+    crash_context *context; /* NULL when no source */
 } crash_frame;
 
 typedef struct {
@@ -130,6 +139,15 @@ typedef struct {
     char name[256];                   /* .sym: MODULE's name */
 } symbol_file;
 
+/* A source file read for context: mapped once, its line starts indexed. */
+typedef struct {
+    char *path;
+    bool ok;
+    uv_mapped map;
+    size_t *starts; /* line i (1-based) starts at starts[i - 1] */
+    size_t line_count;
+} source_file;
+
 struct uv_crash_report {
     uv_arena *arena;
     uv_dump *dump;
@@ -143,6 +161,8 @@ struct uv_crash_report {
     size_t *module_order; /* module indexes by load address (Breakpad lists them so) */
     crash_thread *threads;
     size_t thread_count;
+    source_file *sources; /* files read for source context */
+    size_t source_count, source_cap;
 };
 
 /* ---- small helpers ------------------------------------------------------------------ */
@@ -890,6 +910,90 @@ static void order_modules(const uv_dump *d, size_t *order)
     }
 }
 
+/* ---- source context ------------------------------------------------------------------- */
+
+/* Source files read for context: at most this many, each at most this big; debug info names
+ * sources by the paths they were compiled at, so this finds them on the build machine (or
+ * wherever the same tree sits). */
+#define SOURCES_MAX 256
+#define SOURCE_BYTES_MAX ((size_t)16 << 20)
+#define CONTEXT_LINES_MAX 50
+
+static source_file *source_for(uv_crash_report *r, uv_str path)
+{
+    for (size_t i = 0; i < r->source_count; i++)
+        if (strlen(r->sources[i].path) == path.len &&
+            memcmp(r->sources[i].path, path.ptr, path.len) == 0)
+            return r->sources[i].ok ? &r->sources[i] : NULL;
+    if (r->source_count == SOURCES_MAX || path.len == 0 || path.ptr[0] != '/') return NULL;
+    source_file *grown =
+        uv_array_grow(r->sources, &r->source_cap, r->source_count, sizeof *r->sources, 8);
+    if (!grown) return NULL;
+    r->sources = grown;
+    source_file *f = &r->sources[r->source_count];
+    memset(f, 0, sizeof *f);
+    f->path = uv_arena_strndup(r->arena, path.ptr, path.len);
+    if (!f->path) return NULL;
+    r->source_count++;
+    if (uv_file_map(f->path, SOURCE_BYTES_MAX, &f->map) != 0) {
+        uv_error_clear(); /* no source here: no context, not an error */
+        return NULL;
+    }
+    size_t cap = 0;
+    for (size_t i = 0; i < f->map.len; i++) {
+        if (i != 0 && f->map.data[i - 1] != '\n') continue; /* i starts a line */
+        size_t *more = uv_array_grow(f->starts, &cap, f->line_count, sizeof *f->starts, 256);
+        if (!more) {
+            uv_mapped_release(&f->map);
+            free(f->starts);
+            f->starts = NULL;
+            f->line_count = 0;
+            return NULL;
+        }
+        f->starts = more;
+        f->starts[f->line_count++] = i;
+    }
+    f->ok = true;
+    return f;
+}
+
+/* Lines line-n .. line+n of `file`, or NULL. */
+static crash_context *context_of(uv_crash_report *r, uv_str file, uint32_t line)
+{
+    if (line == 0) return NULL;
+    source_file *f = source_for(r, file);
+    if (!f || line > f->line_count) return NULL;
+    size_t n =
+        r->options.context_lines < CONTEXT_LINES_MAX ? r->options.context_lines : CONTEXT_LINES_MAX;
+    size_t first = line > n ? line - n : 1;
+    size_t last = line + n <= f->line_count ? line + n : f->line_count;
+    crash_context *c = uv_arena_calloc(r->arena, 1, sizeof *c);
+    if (!c) return NULL;
+    c->lines = uv_arena_calloc(r->arena, last - first + 1, sizeof *c->lines);
+    if (!c->lines) return NULL;
+    c->first = (uint32_t)first;
+    for (size_t l = first; l <= last; l++) {
+        size_t start = f->starts[l - 1];
+        size_t end = l < f->line_count ? f->starts[l] : f->map.len;
+        while (end > start && (f->map.data[end - 1] == '\n' || f->map.data[end - 1] == '\r'))
+            end--;
+        c->lines[c->count++] = (uv_str){(const char *)f->map.data + start, end - start};
+    }
+    return c;
+}
+
+static int add_contexts(uv_crash_report *r)
+{
+    for (size_t t = 0; t < r->thread_count; t++)
+        for (size_t i = 0; i < r->threads[t].frame_count; i++) {
+            crash_frame *f = &r->threads[t].frames[i];
+            f->context = context_of(r, f->file, f->line);
+            for (size_t k = 0; k < f->inline_count; k++)
+                f->inlines[k].context = context_of(r, f->inlines[k].file, f->inlines[k].line);
+        }
+    return 0;
+}
+
 int uv_crash_symbolicate(uv_crash_report **out, const void *bytes, size_t len,
                          const uv_crash_options *options)
 {
@@ -939,6 +1043,7 @@ int uv_crash_symbolicate(uv_crash_report **out, const void *bytes, size_t len,
         if (r->options.crashed_only && r->thread_count) break;
         rc = walk_thread(r, i, &r->threads[r->thread_count++]);
     }
+    if (rc == 0 && r->options.context_lines > 0) rc = add_contexts(r);
     if (rc) {
         uv_crash_report_free(r);
         return rc;
@@ -960,6 +1065,11 @@ void uv_crash_report_free(uv_crash_report *r)
     }
     free(r->mods);
     free(r->files);
+    for (size_t i = 0; i < r->source_count; i++) {
+        if (r->sources[i].ok) uv_mapped_release(&r->sources[i].map);
+        free(r->sources[i].starts);
+    }
+    free(r->sources);
     uv_dump_free(r->dump);
     uv_arena_free(r->arena);
     free(r);
@@ -1195,6 +1305,18 @@ static int print_registers(uv_buf *out, uv_arch arch, const uv_unwind_frame *f)
     return rc;
 }
 
+/* Source lines under a frame's line: "    >  42  code" for the frame's own line. */
+static int print_context(uv_buf *out, const crash_context *c, uint32_t line)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < c->count; i++) {
+        uint32_t n = c->first + (uint32_t)i;
+        rc = uv_buf_printf(out, "\n    %s %5" PRIu32 "  ", n == line ? ">" : " ", n);
+        if (!rc) rc = put_str(out, c->lines[i]);
+    }
+    return rc;
+}
+
 static int render_text_stack(const uv_crash_report *r, const crash_thread *t, uv_buf *out)
 {
     if (t->frame_count == 0) return uv_buf_append_str(out, " <no frames>\n");
@@ -1228,6 +1350,8 @@ static int render_text_stack(const uv_crash_report *r, const crash_thread *t, uv
                     rc = uv_buf_printf(out, " + 0x%" PRIx64, offset);
                 }
             }
+            const crash_context *ctx = l.in ? l.in->context : f->context;
+            if (!rc && ctx) rc = print_context(out, ctx, line);
             if (!rc && l.in) {
                 rc = uv_buf_append_str(out, "\n    Found by: inlined\n");
                 continue;
@@ -1364,6 +1488,25 @@ static int jset(json_t *obj, const char *key, json_t *value)
     return 0;
 }
 
+/* Sentry's names for source context: pre_context, context_line, post_context. */
+static int json_context(json_t *o, const crash_context *c, uint32_t line)
+{
+    if (!c || line < c->first || line - c->first >= c->count) return 0;
+    size_t at = line - c->first;
+    json_t *pre = json_array(), *post = json_array();
+    int rc = pre && post ? 0 : UV_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < c->count; i++) {
+        if (i == at) continue;
+        if (json_array_append_new(i < at ? pre : post, json_view(c->lines[i])) != 0) rc = UV_ENOMEM;
+    }
+    if (!rc) rc = jset(o, "pre_context", pre), pre = NULL;
+    if (!rc) rc = jset(o, "context_line", json_view(c->lines[at]));
+    if (!rc) rc = jset(o, "post_context", post), post = NULL;
+    json_decref(pre);
+    json_decref(post);
+    return rc;
+}
+
 static json_t *json_frame(const uv_crash_report *r, const crash_frame *f, size_t number)
 {
     unsigned w = 2 * uv_arch_pointer_size(r->dump->arch);
@@ -1398,7 +1541,9 @@ static json_t *json_frame(const uv_crash_report *r, const crash_frame *f, size_t
         if (!rc)
             rc = jset(in, "line",
                       f->inlines[i].line ? json_integer(f->inlines[i].line) : json_null());
+        if (!rc) rc = json_context(in, f->inlines[i].context, f->inlines[i].line);
     }
+    if (!rc) rc = json_context(o, f->context, f->line);
     if (!rc && inlines) {
         rc = jset(o, "inlines", inlines);
         inlines = NULL;

@@ -8,6 +8,7 @@
 #      crashing thread's frames in the program (functions, files, lines, inlined frames) are
 #      the same when symbols come from --symbols-from DIR/segv/ID/segv.sym and when they come
 #      from the executable itself;
+#      and with --context the faulting line's source is printed under its frame;
 #   3. `unravel upload symbols` takes the .sym (kind breakpad, same debug ID);
 #   4. errors: a missing file and a non-ELF file exit 1 naming the file.
 # Env: UNRAVEL, SRC.
@@ -59,6 +60,11 @@ console.log("from the .sym: " + b.join(" | "));
 if (a.length < 3 || JSON.stringify(a.map((s) => s.replace(/ \/[^ ]*\//g, " "))) !== JSON.stringify(b.map((s) => s.replace(/ \/[^ ]*\//g, " ")))) process.exit(1);
 if (!/^scale .*segv.c:\d+ <- sum_scaled/.test(b[0])) process.exit(1);
 ' || fail "frames from the .sym differ from the ELF's (above)"
+
+# source context from the source file on this machine (debug info names its path)
+"$UNRAVEL" symbolicate segv.core --crashed-only --context 1 > ctx.txt 2>&1 || fail "context: $(cat ctx.txt)"
+grep -Eq '^    > +[0-9]+      return p\[i\] \* 2; /\* p is NULL: the fault \*/$' ctx.txt ||
+  fail "no source context for the faulting line: $(sed -n 1,30p ctx.txt)"
 
 # 3. upload
 "$UNRAVEL" project create p --store st > /dev/null
