@@ -5,6 +5,7 @@
 #include "server/server_internal.h"
 
 #include "formats/error.h"
+#include "formats/jsonw.h"
 #include "formats/scrub.h"
 #include "formats/trace.h"
 #include "symbolicate/grouping.h"
@@ -153,6 +154,16 @@ static int raygun_fields(json_t *root, payload_fields *out)
     return 0;
 }
 
+char *uv_server__json_text(const json_t *value)
+{
+    uv_buf text = UV_BUF_INIT;
+    if (uv_json_write(&text, value) != 0 || uv_buf_append(&text, "", 1) != 0) {
+        uv_buf_free(&text);
+        return NULL;
+    }
+    return (char *)text.data; /* owned by the caller now */
+}
+
 static void count_frames(const uv_symbolicated *result, size_t *resolved, size_t *unresolved)
 {
     const uv_trace *trace = result->trace;
@@ -185,7 +196,7 @@ int uv_server__resolve_again(uv_store *store, int64_t project_id, const char *ra
         uv_symbolicate_options options = {.store = store, .project_id = project_id};
         rc = uv_symbolicate_trace(&result, trace, &options);
     }
-    if (rc == 0) rc = uv_symbolicated_render(result, true, resolved);
+    if (rc == 0) rc = uv_symbolicated_render_stored(result, resolved);
     if (rc == 0) rc = uv_buf_append(resolved, "", 1); /* NUL */
     if (rc == 0) {
         size_t frames_resolved = 0, frames_unresolved = 0;
@@ -228,7 +239,7 @@ int uv_server__ingest(uv_request *req, int64_t project_id, json_t *root, const c
     if (scrubbed == 0 && root == req->body_root && req->body.data)
         raw_json = strndup((const char *)req->body.data, req->body.len);
     else
-        raw_json = json_dumps(root, JSON_COMPACT);
+        raw_json = uv_server__json_text(root);
     if (!raw_json) {
         rc = uv_error_set(UV_ENOMEM, UV_LIB_JSON, 0, "out of memory");
         goto done;
@@ -249,7 +260,7 @@ int uv_server__ingest(uv_request *req, int64_t project_id, json_t *root, const c
         rc = uv_server__cache_js(req->cache, store, project_id, trace->version, artifacts_changed,
                                  &options.js_resolver);
     if (rc == 0) rc = uv_symbolicate_trace(&result, trace, &options);
-    if (rc == 0) rc = uv_symbolicated_render(result, true, &resolved);
+    if (rc == 0) rc = uv_symbolicated_render_stored(result, &resolved);
     if (rc == 0) rc = uv_buf_append(&resolved, "", 1); /* NUL */
     if (rc != 0) goto done;
 

@@ -156,7 +156,7 @@ void uv_server__minidump(uv_request *req)
         goto done;
     }
     uv_scrub_json(raw, rules);
-    raw_json = json_dumps(raw, JSON_COMPACT);
+    raw_json = uv_server__json_text(raw);
     char fingerprint[65], title[512];
     group_of(parsed, fingerprint, title, sizeof title);
     uv_occurrence_in in = {

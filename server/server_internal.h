@@ -153,6 +153,10 @@ void uv_server__cache_trim(uv_server_cache *cache);
 int uv_server__ingest(uv_request *req, int64_t project_id, json_t *root, const char *source,
                       uv_occurrence_ack *ack, unsigned *http_status);
 
+/* The compact JSON text of `value` (formats/jsonw.c, as json_dumps would write it, faster) as
+ * a malloc'd C string; NULL when out of memory. */
+char *uv_server__json_text(const json_t *value);
+
 /* Symbolicates a stored (scrubbed) payload again: the resolved JSON (NUL-terminated) and
  * whether frames are still unresolved. For background reprocessing. */
 int uv_server__resolve_again(uv_store *store, int64_t project_id, const char *raw_json,

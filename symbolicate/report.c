@@ -1,6 +1,8 @@
 /* Text and JSON renderings of a symbolicated trace (see report.h). */
 #include "symbolicate/report.h"
 
+#include "formats/jsonw.h"
+
 #include "formats/error.h"
 
 #include <inttypes.h>
@@ -110,8 +112,9 @@ static bool use_native(const uv_trace *trace, uv_native_resolved *const *native,
     return native && uv_nativeresolve_is_native(trace, f);
 }
 
-static int dump_json(uv_buf *out, json_t *root)
+static int dump_json(uv_buf *out, json_t *root, bool compact)
 {
+    if (compact) return uv_json_write(out, root);
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!text) return uv_error_set(UV_ENOMEM, UV_LIB_JSON, 0, "cannot render JSON output");
     int rc = uv_buf_append_str(out, text);
@@ -125,8 +128,23 @@ int uv_report_json(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const 
     return uv_report_json_with_native(out, trace, frames, NULL);
 }
 
+static int report_json(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
+                       uv_native_resolved *const *native, bool compact);
+
 int uv_report_json_with_native(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
                                uv_native_resolved *const *native)
+{
+    return report_json(out, trace, frames, native, false);
+}
+
+int uv_report_json_stored(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
+                          uv_native_resolved *const *native)
+{
+    return report_json(out, trace, frames, native, true);
+}
+
+static int report_json(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
+                       uv_native_resolved *const *native, bool compact)
 {
     if (trace->json_root) {
         /* Payloads keep every field of their own; each frame gains `resolved`. */
@@ -141,7 +159,7 @@ int uv_report_json_with_native(uv_buf *out, const uv_trace *trace, uv_resolved_f
                     json_object_set_new(frame, "resolved", resolved_object(&frames[e][i]));
             }
         }
-        return dump_json(out, trace->json_root);
+        return dump_json(out, trace->json_root, compact);
     }
     json_t *root = json_object();
     json_t *exceptions = json_array();
@@ -183,7 +201,7 @@ int uv_report_json_with_native(uv_buf *out, const uv_trace *trace, uv_resolved_f
         json_array_append_new(exceptions, eo);
     }
     json_object_set_new(root, "exceptions", exceptions);
-    int rc = dump_json(out, root);
+    int rc = dump_json(out, root, compact);
     json_decref(root);
     return rc;
 }

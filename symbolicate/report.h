@@ -34,6 +34,10 @@ int uv_report_json(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const 
  * is a JavaScript one, `native` NULL when none is native (then these equal the above). */
 int uv_report_text_with_native(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
                                uv_native_resolved *const *native);
+/* uv_report_json_with_native written compactly (formats/jsonw.c: no indentation, no final
+ * newline), for storage: the service stores every result this way. */
+int uv_report_json_stored(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
+                          uv_native_resolved *const *native);
 int uv_report_json_with_native(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
                                uv_native_resolved *const *native);
 
