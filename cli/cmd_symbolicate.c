@@ -396,7 +396,7 @@ done:
 
 const uv_command uv_command_symbolicate = {
     "symbolicate",
-    "turn a minified JavaScript or native trace or payload into the original one",
+    "turn a JavaScript or native trace, payload, core file or minidump into a readable one",
     help,
     run,
 };

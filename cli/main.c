@@ -22,8 +22,9 @@ static const uv_command *const commands[] = {
 static const char general_help[] =
     "usage: unravel COMMAND [ARGS...]\n"
     "\n"
-    "Unravel turns minified JavaScript stack traces and raw native addresses back into\n"
-    "readable ones, from the source maps and debug symbols stored for each version.\n"
+    "Unravel turns minified JavaScript stack traces, raw native addresses, core files and\n"
+    "minidumps back into readable traces, from the source maps and debug symbols stored for\n"
+    "each version.\n"
     "\n"
     "Commands:\n";
 

@@ -191,7 +191,7 @@ static bool take_encoded(const section *s, cursor *c, uint8_t enc, unsigned addr
         }
     }
     uint64_t field = s->vaddr + c->pos;
-    uint64_t v;
+    uint64_t v = 0;
     bool ok;
     switch (enc & 0x0f) {
     case 0x00: /* absptr */

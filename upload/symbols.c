@@ -138,7 +138,7 @@ static bool looks_breakpad(const void *data, size_t len)
 static void copy_view(char *out, size_t size, uv_str v)
 {
     size_t n = v.len < size - 1 ? v.len : size - 1;
-    memcpy(out, v.ptr, n);
+    if (n) memcpy(out, v.ptr, n); /* an empty view may have no pointer */
     out[n] = '\0';
 }
 
