@@ -144,17 +144,8 @@ static void sort_items(void *base, size_t count, size_t size,
     if (count > 1) qsort(base, count, size, cmp);
 }
 
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(int code, const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return uv_error_set(code, UV_LIB_NONE, 0, "%s", msg);
-}
+/* An error with a message (uv_error_set formats it). */
+#define fail(code, ...) uv_error_set((code), UV_LIB_NONE, 0, __VA_ARGS__)
 
 static int oom(void)
 {
