@@ -44,30 +44,6 @@ static const char help[] =
     "  unravel dump-syms build/server -o server.sym\n"
     "  unravel upload symbols server.sym --project api --version 2.1.0\n";
 
-typedef struct {
-    const uint8_t *data;
-    size_t size;
-    uint64_t vaddr;
-    bool found;
-} section;
-
-static section find_section(uv_elf *elf, const char *name)
-{
-    section s = {0};
-    if (!elf) return s;
-    uv_elf_section_info info;
-    for (size_t i = 0; uv_elf_section_at(elf, i, &info) == 0; i++) {
-        if (!uv_str_eq_c(info.name, name)) continue;
-        if (uv_elf_section(elf, name, &s.data, &s.size) == 0) {
-            s.vaddr = info.addr;
-            s.found = true;
-        }
-        break;
-    }
-    uv_error_clear();
-    return s;
-}
-
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -186,19 +162,13 @@ static int run(int argc, char **argv)
 
     uv_cfi *cfi = NULL;
     if (!no_cfi) {
-        section eh = find_section(main_elf, ".eh_frame");
-        section dbg = find_section(debug_elf ? debug_elf : main_elf, ".debug_frame");
-        if (!dbg.found && debug_elf) dbg = find_section(main_elf, ".debug_frame");
-        uv_cfi_section eh_s = {eh.data, eh.size, eh.vaddr};
-        uv_cfi_section dbg_s = {dbg.data, dbg.size, dbg.vaddr};
-        if ((eh.found || dbg.found) && uv_cfi_open(&cfi, arch_of(main_elf), eh.found ? &eh_s : NULL,
-                                                   dbg.found ? &dbg_s : NULL) != 0) {
+        rc = uv_cfi_open_elf(&cfi, arch_of(main_elf), main_elf, debug_elf);
+        if (rc != 0 && rc != UV_ENOTFOUND)
             fprintf(stderr,
                     "unravel: dump-syms: %s: call frame information unreadable (%s); "
                     "no STACK CFI records\n",
                     path, uv_error_last()->message);
-            cfi = NULL;
-        }
+        uv_error_clear();
     }
 
     char uuid[UV_DEBUG_ID_UUID_LEN], debug_id[UV_DEBUG_ID_BREAKPAD_LEN];

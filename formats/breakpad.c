@@ -960,44 +960,24 @@ static size_t funcs_upto(const uv_breakpad *bp, uint64_t key)
     return lo;
 }
 
-static size_t lines_upto(const bp_line *lines, size_t count, uint64_t key)
+/* How many of `count` records (each `stride` bytes, sorted by an address that is their first
+ * member: bp_line.addr, bp_cfi_init.addr, bp_win.rva) start at or below key. */
+static size_t records_upto(const void *records, size_t count, size_t stride, uint64_t key)
 {
+    const char *base = records;
     size_t lo = 0, hi = count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (lines[mid].addr <= key)
+        if (*(const uint64_t *)(const void *)(base + mid * stride) <= key)
             lo = mid + 1;
         else
             hi = mid;
     }
     return lo;
 }
-
-static size_t inits_upto(const bp_cfi_init *inits, size_t count, uint64_t key)
-{
-    size_t lo = 0, hi = count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (inits[mid].addr <= key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static size_t win_upto(const bp_win *w, size_t count, uint64_t key)
-{
-    size_t lo = 0, hi = count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (w[mid].rva <= key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
+_Static_assert(offsetof(bp_line, addr) == 0 && offsetof(bp_cfi_init, addr) == 0 &&
+                   offsetof(bp_win, rva) == 0,
+               "records_upto reads the address at the start of each record");
 
 int uv_breakpad_line_at(const uv_breakpad *bp, uint64_t address, uint64_t *start, uint64_t *size)
 {
@@ -1007,7 +987,7 @@ int uv_breakpad_line_at(const uv_breakpad *bp, uint64_t address, uint64_t *start
         const bp_func *f = &bp->funcs[bp->func_order[--k]];
         if (address - f->addr >= f->size || f->line_count == 0) continue;
         const bp_line *lines = bp->lines + f->first_line;
-        size_t j = lines_upto(lines, f->line_count, address);
+        size_t j = records_upto(lines, f->line_count, sizeof *lines, address);
         if (j > 0 && address - lines[j - 1].addr < lines[j - 1].size) {
             *start = lines[j - 1].addr;
             *size = lines[j - 1].size;
@@ -1029,7 +1009,7 @@ bool uv_breakpad_has_win(const uv_breakpad *bp)
 
 int uv_breakpad_cfi_find(const uv_breakpad *bp, uint64_t address, uv_cfi_row *row)
 {
-    size_t k = inits_upto(bp->inits, bp->inits_count, address);
+    size_t k = records_upto(bp->inits, bp->inits_count, sizeof *bp->inits, address);
     if (k == 0) return UV_ENOTFOUND;
     const bp_cfi_init *in = &bp->inits[k - 1];
     if (address - in->addr >= in->size) return UV_ENOTFOUND;
@@ -1237,7 +1217,7 @@ int uv_postfix_eval(const char *expr, size_t len, uv_arch arch, const uv_regs *r
 static const bp_win *find_win(const uv_breakpad *bp, int kind, uint64_t address)
 {
     const bp_win *w = bp->win[kind];
-    size_t k = win_upto(w, bp->win_count[kind], address);
+    size_t k = records_upto(w, bp->win_count[kind], sizeof *w, address);
     if (k == 0) return NULL;
     /* the innermost record containing the address is this one or one of its containers */
     for (uint32_t i = (uint32_t)(k - 1); i != NONE32; i = w[i].parent)

@@ -1543,3 +1543,37 @@ bool uv_cfi_rule_postfix(uv_arch arch, const uv_cfi_rule *rule, bool is_cfa, cha
     }
     return true;
 }
+
+/* ---- CFI of an ELF module ------------------------------------------------------------ */
+
+/* Section bytes and address; an empty section when absent. */
+static uv_cfi_section elf_cfi_section(uv_elf *elf, const char *name)
+{
+    uv_cfi_section out = {NULL, 0, 0};
+    const uint8_t *data;
+    size_t len;
+    if (!elf || uv_elf_section(elf, name, &data, &len) != 0) {
+        uv_error_clear();
+        return out;
+    }
+    out.data = data;
+    out.size = len;
+    uv_elf_section_info info;
+    for (size_t i = 0; uv_elf_section_at(elf, i, &info) == 0; i++)
+        if (uv_str_eq_c(info.name, name)) {
+            out.vaddr = info.addr;
+            break;
+        }
+    return out;
+}
+
+int uv_cfi_open_elf(uv_cfi **out, uv_arch arch, uv_elf *file, uv_elf *debug)
+{
+    *out = NULL;
+    uv_cfi_section eh = elf_cfi_section(file, ".eh_frame");
+    uv_cfi_section df = elf_cfi_section(debug ? debug : file, ".debug_frame");
+    if (!df.data && debug) df = elf_cfi_section(file, ".debug_frame");
+    if (!eh.data && !df.data)
+        return uv_error_set(UV_ENOTFOUND, UV_LIB_NONE, 0, "no .eh_frame or .debug_frame");
+    return uv_cfi_open(out, arch, eh.data ? &eh : NULL, df.data ? &df : NULL);
+}

@@ -7,6 +7,7 @@
 #define UV_CFI_H
 
 #include "formats/dump.h"
+#include "formats/elf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -58,6 +59,12 @@ typedef struct {
 int uv_cfi_open(uv_cfi **out, uv_arch arch, const uv_cfi_section *eh_frame,
                 const uv_cfi_section *debug_frame);
 void uv_cfi_free(uv_cfi *cfi); /* accepts NULL */
+
+/* The CFI of an ELF module: `.eh_frame` of `file` (which is loaded) and `.debug_frame` of
+ * `debug` (its separate debug file; may be NULL), else of `file`. Either file may be NULL.
+ * UV_ENOTFOUND when neither section is there; else as uv_cfi_open. The files must outlive
+ * the handle. */
+int uv_cfi_open_elf(uv_cfi **out, uv_arch arch, uv_elf *file, uv_elf *debug);
 size_t uv_cfi_fde_count(const uv_cfi *cfi);
 size_t uv_cfi_skipped(const uv_cfi *cfi);
 

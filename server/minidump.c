@@ -89,14 +89,8 @@ void uv_server__minidump(uv_request *req)
 {
     if (!uv_server__require_multipart(req)) return;
     int64_t project_id = 0;
-    unsigned scopes = 0;
-    const uv_form_part *token = uv_server__form_part(req, "access_token");
-    const char *body_token = token && !token->filename && token->data.len < 128 &&
-                                     strlen((const char *)token->data.data) == token->data.len
-                                 ? (const char *)token->data.data
-                                 : NULL;
-    if (!uv_server__auth(req, body_token, UV_SCOPE_POST_SERVER_ITEM | UV_SCOPE_POST_CLIENT_ITEM,
-                         &project_id, &scopes))
+    if (!uv_server__form_auth(req, UV_SCOPE_POST_SERVER_ITEM | UV_SCOPE_POST_CLIENT_ITEM,
+                              &project_id))
         return;
     const uv_form_part *dump = uv_server__form_part(req, DUMP_PART);
     if (!dump || dump->data.len == 0) {

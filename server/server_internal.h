@@ -198,6 +198,10 @@ uv_server_reprocess *uv_server__reprocessor(uv_request *req);
  * content type) and returns false. */
 bool uv_server__require_multipart(uv_request *req);
 
+/* uv_server__auth for a multipart request: the token may also be its `access_token` field (a
+ * plain field, not a file part). */
+bool uv_server__form_auth(uv_request *req, unsigned any_of, int64_t *project_id);
+
 /* The part named `name` (first one), or NULL. */
 const uv_form_part *uv_server__form_part(uv_request *req, const char *name);
 

@@ -47,16 +47,21 @@ static bool is_field(const char *name, const char *const *fields)
     return false;
 }
 
-/* Token (header, query or the access_token part) with an upload scope. */
-static bool upload_auth(uv_request *req, int64_t *project_id)
+bool uv_server__form_auth(uv_request *req, unsigned any_of, int64_t *project_id)
 {
     const uv_form_part *token = uv_server__form_part(req, "access_token");
     const char *body_token = NULL;
-    if (token && token->data.len > 0 && token->data.len < 128 &&
+    if (token && !token->filename && token->data.len > 0 && token->data.len < 128 &&
         strlen((const char *)token->data.data) == token->data.len)
         body_token = (const char *)token->data.data;
     unsigned scopes = 0;
-    return uv_server__auth(req, body_token, UV_SCOPE_POST_SERVER_ITEM, project_id, &scopes);
+    return uv_server__auth(req, body_token, any_of, project_id, &scopes);
+}
+
+/* Token with an upload scope. */
+static bool upload_auth(uv_request *req, int64_t *project_id)
+{
+    return uv_server__form_auth(req, UV_SCOPE_POST_SERVER_ITEM, project_id);
 }
 
 bool uv_server__require_multipart(uv_request *req)

@@ -516,37 +516,16 @@ static int try_indexed_syms(uv_crash_report *r, module_syms *ms, const uv_dump_m
     return UV_ENOTFOUND;
 }
 
-/* Section bytes and address for CFI. */
-static void cfi_section(uv_elf *elf, const char *name, uv_cfi_section *out)
-{
-    memset(out, 0, sizeof *out);
-    const uint8_t *data;
-    size_t len;
-    if (!elf || uv_elf_section(elf, name, &data, &len) != 0) return;
-    out->data = data;
-    out->size = len;
-    uv_elf_section_info info;
-    for (size_t i = 0; uv_elf_section_at(elf, i, &info) == 0; i++) {
-        if (uv_str_eq_c(info.name, name)) {
-            out->vaddr = info.addr;
-            break;
-        }
-    }
-}
-
 /* CFI and the load address from the mapped ELF files (either may be absent). */
 static void native_cfi(uv_crash_report *r, module_syms *ms)
 {
     uv_elf *main_elf = ms->main_elf.elf, *debug_elf = ms->debug_elf.elf;
     uv_elf *phdrs = main_elf ? main_elf : debug_elf; /* debug files keep the program headers */
     ms->load_vaddr = phdrs ? uv_elf_first_load_vaddr(phdrs) : 0;
-    uv_cfi_section eh, df;
-    cfi_section(main_elf, ".eh_frame", &eh);
-    cfi_section(debug_elf ? debug_elf : main_elf, ".debug_frame", &df);
-    if (!df.data && debug_elf && main_elf) cfi_section(main_elf, ".debug_frame", &df);
-    if (!eh.data && !df.data) return;
-    if (uv_cfi_open(&ms->cfi, r->dump->arch, eh.data ? &eh : NULL, df.data ? &df : NULL) != 0)
+    if (uv_cfi_open_elf(&ms->cfi, r->dump->arch, main_elf, debug_elf) != 0) {
         ms->cfi = NULL;
+        uv_error_clear();
+    }
 }
 
 /* Opens the debug file the native module chose (when it is a file on disk) for .debug_frame
