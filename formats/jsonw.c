@@ -2,56 +2,12 @@
 #include "formats/jsonw.h"
 
 #include "formats/error.h"
+#include "formats/jv.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-
-static int write_string(uv_buf *out, const char *s, size_t len)
-{
-    static const char hex[] = "0123456789ABCDEF"; /* jansson writes \u001F */
-    int rc = uv_buf_append(out, "\"", 1);
-    size_t run = 0; /* start of the bytes not yet copied */
-    for (size_t i = 0; rc == 0 && i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        if (i > run) rc = uv_buf_append(out, s + run, i - run);
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t n = 2;
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
-            n = 6;
-        }
-        if (rc == 0) rc = uv_buf_append(out, esc, n);
-        run = i + 1;
-    }
-    if (rc == 0 && len > run) rc = uv_buf_append(out, s + run, len - run);
-    if (rc == 0) rc = uv_buf_append(out, "\"", 1);
-    return rc;
-}
 
 static int write_real(uv_buf *out, double v)
 {
@@ -96,7 +52,7 @@ static int write_value(uv_buf *out, const json_t *v, unsigned depth)
             member = json_object_iter_value(iter);
             if (!first) rc = uv_buf_append(out, ",", 1);
             first = false;
-            if (rc == 0) rc = write_string(out, key, json_object_iter_key_len(iter));
+            if (rc == 0) rc = uv_jv_write_string(out, key, json_object_iter_key_len(iter));
             if (rc == 0) rc = uv_buf_append(out, ":", 1);
             if (rc == 0) rc = write_value(out, member, depth + 1);
         }
@@ -112,7 +68,7 @@ static int write_value(uv_buf *out, const json_t *v, unsigned depth)
         return rc ? rc : uv_buf_append(out, "]", 1);
     }
     case JSON_STRING:
-        return write_string(out, json_string_value(v), json_string_length(v));
+        return uv_jv_write_string(out, json_string_value(v), json_string_length(v));
     case JSON_INTEGER: {
         char text[24];
         int n = snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));

@@ -36,9 +36,13 @@ typedef struct {
 /* The defaults: enabled, default key patterns, card numbers on, IPs stored. */
 uv_scrub_rules uv_scrub_defaults(void);
 
-/* Scrubs `root` in place; returns the number of values replaced. Keys named like IP fields
- * (`user_ip`, `ip`, `ip_address`, `remote_addr`, `X-Forwarded-For`…) follow the IP policy. */
-size_t uv_scrub_json(json_t *root, const uv_scrub_rules *rules);
+/* Scrubs the tree of `doc` in place (formats/jv.h: replaced values become strings, and the
+ * document is marked modified when anything changed); returns the number of values
+ * replaced, (size_t)-1 when out of memory (the document is then unusable: never store it).
+ * Keys named like IP fields (`user_ip`, `ip`, `ip_address`, `remote_addr`,
+ * `X-Forwarded-For`…) follow the IP policy. */
+struct uv_jv_doc;
+size_t uv_scrub_jv(struct uv_jv_doc *doc, const uv_scrub_rules *rules);
 
 /* Whether `digits` (only 0-9, 13–19 of them) passes the Luhn check. Exposed for tests. */
 bool uv_luhn_valid(const char *digits, size_t len);

@@ -30,6 +30,7 @@
 
 #include "formats/endian.h"
 #include "formats/error.h"
+#include "formats/jv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -290,93 +291,11 @@ static int scan_string(jscan *s, uv_str *out, bool *escaped)
     return 0;
 }
 
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xc0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
-static uint32_t hex4(const char *p)
-{
-    return (uint32_t)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 | hexval(p[3]));
-}
-
-/* Unescapes a span already validated by scan_string into `dst` (room for span.len bytes:
- * every escape shrinks or keeps the length). Returns the decoded length. Lone surrogates are
- * kept as 3-byte sequences (WTF-8), as JavaScript strings may hold them. */
-static size_t unescape_into(char *dst, uv_str span)
-{
-    const char *p = span.ptr, *end = span.ptr + span.len;
-    char *o = dst;
-    while (p < end) {
-        const char *bs = memchr(p, '\\', (size_t)(end - p));
-        if (!bs) bs = end;
-        memcpy(o, p, (size_t)(bs - p));
-        o += bs - p;
-        p = bs;
-        if (p >= end) break;
-        char c = p[1];
-        p += 2;
-        switch (c) {
-        case 'b':
-            *o++ = '\b';
-            break;
-        case 'f':
-            *o++ = '\f';
-            break;
-        case 'n':
-            *o++ = '\n';
-            break;
-        case 'r':
-            *o++ = '\r';
-            break;
-        case 't':
-            *o++ = '\t';
-            break;
-        case 'u': {
-            uint32_t cp = hex4(p);
-            p += 4;
-            if (cp >= 0xd800 && cp < 0xdc00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u') {
-                uint32_t lo = hex4(p + 2);
-                if (lo >= 0xdc00 && lo < 0xe000) {
-                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                    p += 6;
-                }
-            }
-            o += put_utf8(o, cp);
-            break;
-        }
-        default:
-            *o++ = c;
-            break;
-        }
-    }
-    return (size_t)(o - dst);
-}
-
 static int unescape_arena(uv_arena *arena, uv_str span, uv_str *out)
 {
     char *dst = uv_arena_alloc(arena, span.len + 1);
     if (!dst) return UV_ENOMEM;
-    size_t n = unescape_into(dst, span);
+    size_t n = uv_jv_unescape(dst, span.ptr, span.len);
     dst[n] = '\0';
     out->ptr = dst;
     out->len = n;
@@ -567,7 +486,7 @@ static bool key_is(uv_str key, bool escaped, const char *name)
     if (!escaped) return uv_str_eq_c(key, name);
     char tmp[64];
     if (key.len >= sizeof tmp) return false;
-    size_t n = unescape_into(tmp, key);
+    size_t n = uv_jv_unescape(tmp, key.ptr, key.len);
     return n == strlen(name) && memcmp(tmp, name, n) == 0;
 }
 
@@ -1684,7 +1603,7 @@ static int add_content(cache_writer *w, const uv_sourcemap *map, uint32_t i, dis
         return fail(UV_ETOOBIG, "source map cache: string table over 4 GiB");
     char *dst = (char *)uv_buf_reserve(&w->strtab, src->content_len + 1);
     if (!dst) return uv_error_last()->code;
-    size_t n = unescape_into(dst, (uv_str){src->content, src->content_len});
+    size_t n = uv_jv_unescape(dst, src->content, src->content_len);
     dst[n] = '\0';
     ref->off = (uint32_t)w->strtab.len;
     ref->len = (uint32_t)n;

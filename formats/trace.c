@@ -12,19 +12,24 @@
  *    lines, grouped into one exception per run of frames, each named by the nearest
  *    `Name: message` line before it. Every input line is kept so output can echo it.
  *
- * Every string and array of the model lives in one arena; JSON strings are borrowed from
- * the jansson tree, which the trace owns. docs/trace-formats.md is the user-facing page. */
+ * Every string and array of the model lives in one arena (the document's when the trace owns
+ * one); JSON strings point into the payload's jv document (formats/jv.h), which the trace owns
+ * when uv_trace_parse parsed the text (with a copy of the text, which the document's spans
+ * refer to) and borrows from the caller of uv_trace_parse_jv. Paths for error messages
+ * ("data.body.trace.frames[3].lineno") are formatted only when an error is reported.
+ * docs/trace-formats.md is the user-facing page. */
 #include "formats/trace.h"
 
 #include "formats/arena.h"
 #include "formats/error.h"
+#include "formats/jv.h"
 
-#include <jansson.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* Ceilings. 64 MiB is far above any real trace or payload and bounds what one call parses. */
 #define TRACE_MAX_INPUT ((size_t)64 << 20)
@@ -46,8 +51,9 @@
 #define EVAL_MAX_DEPTH 16
 
 typedef struct {
-    uv_trace trace; /* first member: uv_trace_free converts back */
-    uv_arena *arena;
+    uv_trace trace;       /* first member: uv_trace_free converts back */
+    uv_arena *arena;      /* the document's when owned_doc */
+    uv_jv_doc *owned_doc; /* the document uv_trace_parse parsed, or NULL */
 } trace_box;
 
 static const char empty_string[] = "";
@@ -732,52 +738,134 @@ typedef struct {
     const char *what; /* "rollbar payload" or "raygun entry" */
 } json_ctx;
 
-/* Optional string: NULL when missing or null, error when another type. */
-static int get_string(const json_ctx *ctx, json_t *value, const char *path, const char **out)
+/* Where a value sits in the payload, for error messages only: segments chained on the stack
+ * and formatted when an error is reported, so a successful parse builds no path strings. A
+ * segment is ".name" (plain "name" at the root; a name may hold dots) or "[index]". */
+typedef struct json_path {
+    const struct json_path *parent;
+    const char *name; /* NULL for an index segment */
+    size_t index;
+} json_path;
+
+#define AT_KEY(parent, key) (&(json_path){(parent), (key), 0})
+#define AT_INDEX(parent, i) (&(json_path){(parent), NULL, (i)})
+
+static void path_append(const json_path *path, char *buf, size_t size, size_t *at)
+{
+    if (path->parent) path_append(path->parent, buf, size, at);
+    if (*at >= size) return;
+    int n = path->name
+                ? snprintf(buf + *at, size - *at, "%s%s", path->parent ? "." : "", path->name)
+                : snprintf(buf + *at, size - *at, "[%zu]", path->index);
+    if (n > 0) *at += (size_t)n;
+}
+
+/* Records "WHAT: PATH" followed by the formatted rest (": expected …", " is not …") and
+ * returns `code`. */
+static int fail(const json_ctx *ctx, int code, const json_path *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(const json_ctx *ctx, int code, const json_path *path, const char *fmt, ...)
+{
+    /* Raygun paths 64 inner errors deep run past the 512-byte message record, which cuts. */
+    char where[1024], rest[256];
+    size_t at = 0;
+    where[0] = '\0';
+    path_append(path, where, sizeof where, &at);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rest, sizeof rest, fmt, ap);
+    va_end(ap);
+    return uv_error_set(code, UV_LIB_NONE, 0, "%s: %s%s", ctx->what, where, rest);
+}
+
+/* Member `key` (`len` bytes) of an object, or NULL when `object` is no object or has no such
+ * member: uv_jv_get inlined where MEMBER names a literal key, so no strlen and the comparison
+ * of a known length compiles to a few loads (this runs for every field of every frame). */
+static inline __attribute__((always_inline)) const uv_jv *member(const uv_jv *object,
+                                                                 const char *key, size_t len)
+{
+    if (!object || object->type != UV_JV_OBJECT) return NULL;
+    for (const uv_jv *m = object->first; m; m = m->next)
+        if (m->key_len == len && memcmp(m->key, key, len) == 0) return m;
+    return NULL;
+}
+#define MEMBER(object, key) member((object), "" key, sizeof(key) - 1)
+
+static bool ascii_case_equal(const char *a, const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z') x = (unsigned char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = (unsigned char)(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+/* The same with an ASCII case-insensitive key (Raygun): the exact spelling wherever it is,
+ * else the first match in text order (uv_jv_get_ci alone would prefer an earlier other
+ * casing). */
+static inline __attribute__((always_inline)) const uv_jv *member_ci(const uv_jv *object,
+                                                                    const char *key, size_t len)
+{
+    if (!object || object->type != UV_JV_OBJECT) return NULL;
+    const uv_jv *folded = NULL;
+    for (const uv_jv *m = object->first; m; m = m->next) {
+        if (m->key_len != len) continue;
+        if (memcmp(m->key, key, len) == 0) return m;
+        if (!folded && ascii_case_equal(m->key, key, len)) folded = m;
+    }
+    return folded;
+}
+#define MEMBER_CI(object, key) member_ci((object), "" key, sizeof(key) - 1)
+
+static bool is_absent(const uv_jv *value)
+{
+    return !value || value->type == UV_JV_NULL;
+}
+
+/* Optional string: NULL when missing or null, error when another type. The string is the
+ * document's: it lives as long as the trace's document. */
+static int get_string(const json_ctx *ctx, const uv_jv *value, const json_path *path,
+                      const char **out)
 {
     *out = NULL;
-    if (!value || json_is_null(value)) return 0;
-    if (!json_is_string(value))
-        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s: expected a string", ctx->what,
-                            path);
-    *out = json_string_value(value);
+    if (is_absent(value)) return 0;
+    if (value->type != UV_JV_STRING) return fail(ctx, UV_EINVALID, path, ": expected a string");
+    *out = value->str;
     return 0;
 }
 
 /* Optional integer: *present false when missing or null. */
-static int get_integer(const json_ctx *ctx, json_t *value, const char *path, bool *present,
-                       int64_t *out)
+static int get_integer(const json_ctx *ctx, const uv_jv *value, const json_path *path,
+                       bool *present, int64_t *out)
 {
     *present = false;
     *out = 0;
-    if (!value || json_is_null(value)) return 0;
-    if (json_is_integer(value)) {
-        *present = true;
-        *out = (int64_t)json_integer_value(value);
-        return 0;
-    }
-    return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s: expected an integer", ctx->what,
-                        path);
+    if (is_absent(value)) return 0;
+    if (value->type != UV_JV_INTEGER) return fail(ctx, UV_EINVALID, path, ": expected an integer");
+    *present = true;
+    *out = value->integer;
+    return 0;
 }
 
 /* Optional object: NULL when missing or null, error when another type. */
-static int get_object(const json_ctx *ctx, json_t *value, const char *path, json_t **out)
+static int get_object(const json_ctx *ctx, const uv_jv *value, const json_path *path,
+                      const uv_jv **out)
 {
     *out = NULL;
-    if (!value || json_is_null(value)) return 0;
-    if (!json_is_object(value))
-        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an object", ctx->what,
-                            path);
+    if (is_absent(value)) return 0;
+    if (value->type != UV_JV_OBJECT) return fail(ctx, UV_EINVALID, path, " is not an object");
     *out = value;
     return 0;
 }
 
-static int get_array(const json_ctx *ctx, json_t *value, const char *path, json_t **out)
+static int get_array(const json_ctx *ctx, const uv_jv *value, const json_path *path,
+                     const uv_jv **out)
 {
     *out = NULL;
-    if (!value || json_is_null(value)) return 0;
-    if (!json_is_array(value))
-        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an array", ctx->what, path);
+    if (is_absent(value)) return 0;
+    if (value->type != UV_JV_ARRAY) return fail(ctx, UV_EINVALID, path, " is not an array");
     *out = value;
     return 0;
 }
@@ -794,70 +882,70 @@ static bool json_frame_is_native(const uv_trace_frame *f)
     return is_native_marker(url) || (url.len == 0 && !f->has_line);
 }
 
-static int check_frame_count(const json_ctx *ctx, const char *path, size_t count)
+static int check_frame_count(const json_ctx *ctx, const json_path *path, size_t count)
 {
     if (count > TRACE_MAX_FRAMES)
-        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "%s: %s has %zu frames, more than %u",
-                            ctx->what, path, count, TRACE_MAX_FRAMES);
+        return fail(ctx, UV_ETOOBIG, path, " has %zu frames, more than %u", count,
+                    TRACE_MAX_FRAMES);
     return 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* Rollbar                                                                                   */
 
-static int rollbar_trace(const json_ctx *ctx, uv_arena *arena, json_t *trace, const char *path,
-                         int64_t column_base, uv_trace_exception *e)
+static int rollbar_trace(const json_ctx *ctx, uv_arena *arena, const uv_jv *trace,
+                         const json_path *path, int64_t column_base, uv_trace_exception *e)
 {
-    char p[256];
-    if (!json_is_object(trace))
-        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an object", ctx->what,
-                            path);
+    if (!uv_jv_is(trace, UV_JV_OBJECT)) return fail(ctx, UV_EINVALID, path, " is not an object");
     e->json = trace;
     e->exception_class = empty_string;
     e->message = empty_string;
-    json_t *exception, *frames;
+    const uv_jv *exception, *frames;
     const char *cls, *message, *description;
     int rc;
-    snprintf(p, sizeof p, "%s.exception", path);
-    if ((rc = get_object(ctx, json_object_get(trace, "exception"), p, &exception))) return rc;
+    const json_path exception_path = {path, "exception", 0};
+    if ((rc = get_object(ctx, MEMBER(trace, "exception"), &exception_path, &exception))) return rc;
     if (exception) {
-        snprintf(p, sizeof p, "%s.exception.class", path);
-        if ((rc = get_string(ctx, json_object_get(exception, "class"), p, &cls))) return rc;
-        snprintf(p, sizeof p, "%s.exception.message", path);
-        if ((rc = get_string(ctx, json_object_get(exception, "message"), p, &message))) return rc;
-        snprintf(p, sizeof p, "%s.exception.description", path);
-        if ((rc = get_string(ctx, json_object_get(exception, "description"), p, &description)))
+        if ((rc = get_string(ctx, MEMBER(exception, "class"), AT_KEY(&exception_path, "class"),
+                             &cls)))
+            return rc;
+        if ((rc = get_string(ctx, MEMBER(exception, "message"), AT_KEY(&exception_path, "message"),
+                             &message)))
+            return rc;
+        if ((rc = get_string(ctx, MEMBER(exception, "description"),
+                             AT_KEY(&exception_path, "description"), &description)))
             return rc;
         e->exception_class = or_empty(cls);
         e->message = or_empty(message ? message : description);
     }
-    snprintf(p, sizeof p, "%s.frames", path);
-    if ((rc = get_array(ctx, json_object_get(trace, "frames"), p, &frames))) return rc;
+    const json_path frames_path = {path, "frames", 0};
+    if ((rc = get_array(ctx, MEMBER(trace, "frames"), &frames_path, &frames))) return rc;
     if (!frames) return 0;
-    size_t count = json_array_size(frames);
-    if ((rc = check_frame_count(ctx, p, count))) return rc;
+    size_t count = frames->len;
+    if ((rc = check_frame_count(ctx, &frames_path, count))) return rc;
     e->frames = uv_arena_calloc(arena, count ? count : 1, sizeof *e->frames);
     if (!e->frames) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
     e->frame_count = count;
-    for (size_t i = 0; i < count; i++) {
-        json_t *frame = json_array_get(frames, i);
+    size_t i = 0;
+    for (const uv_jv *frame = frames->first; frame && i < count; frame = frame->next, i++) {
         /* Rollbar lists the most recent call last; the model wants it first. */
         uv_trace_frame *out = &e->frames[count - 1 - i];
-        if (!json_is_object(frame))
-            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
-                                "%s: %s.frames[%zu]: expected an object", ctx->what, path, i);
+        const json_path frame_path = {&frames_path, NULL, i};
+        if (frame->type != UV_JV_OBJECT)
+            return fail(ctx, UV_EINVALID, &frame_path, ": expected an object");
         const char *filename, *method;
         bool has_line, has_column;
         int64_t line, column;
-        snprintf(p, sizeof p, "%s.frames[%zu].filename", path, i);
-        if ((rc = get_string(ctx, json_object_get(frame, "filename"), p, &filename))) return rc;
-        snprintf(p, sizeof p, "%s.frames[%zu].method", path, i);
-        if ((rc = get_string(ctx, json_object_get(frame, "method"), p, &method))) return rc;
-        snprintf(p, sizeof p, "%s.frames[%zu].lineno", path, i);
-        if ((rc = get_integer(ctx, json_object_get(frame, "lineno"), p, &has_line, &line)))
+        if ((rc = get_string(ctx, MEMBER(frame, "filename"), AT_KEY(&frame_path, "filename"),
+                             &filename)))
             return rc;
-        snprintf(p, sizeof p, "%s.frames[%zu].colno", path, i);
-        if ((rc = get_integer(ctx, json_object_get(frame, "colno"), p, &has_column, &column)))
+        if ((rc = get_string(ctx, MEMBER(frame, "method"), AT_KEY(&frame_path, "method"), &method)))
+            return rc;
+        if ((rc = get_integer(ctx, MEMBER(frame, "lineno"), AT_KEY(&frame_path, "lineno"),
+                              &has_line, &line)))
+            return rc;
+        if ((rc = get_integer(ctx, MEMBER(frame, "colno"), AT_KEY(&frame_path, "colno"),
+                              &has_column, &column)))
             return rc;
         out->function = or_empty(method);
         out->url = or_empty(filename);
@@ -869,14 +957,14 @@ static int rollbar_trace(const json_ctx *ctx, uv_arena *arena, json_t *trace, co
 }
 
 /* A version string: a string as given, or an integer in decimal (Rollbar accepts "45"). */
-static int version_value(const json_ctx *ctx, uv_arena *arena, json_t *value, const char *path,
-                         const char **out)
+static int version_value(const json_ctx *ctx, uv_arena *arena, const uv_jv *value,
+                         const json_path *path, const char **out)
 {
     *out = NULL;
-    if (!value || json_is_null(value)) return 0;
-    if (json_is_integer(value)) {
+    if (is_absent(value)) return 0;
+    if (value->type == UV_JV_INTEGER) {
         char digits[32];
-        int n = snprintf(digits, sizeof digits, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+        int n = snprintf(digits, sizeof digits, "%" PRId64, value->integer);
         *out = uv_arena_strndup(arena, digits, (size_t)n);
         if (!*out) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
         return 0;
@@ -886,74 +974,78 @@ static int version_value(const json_ctx *ctx, uv_arena *arena, json_t *value, co
     return rc;
 }
 
-static int parse_rollbar(trace_box *box, json_t *root)
+static int parse_rollbar(trace_box *box, const uv_jv *root)
 {
     const json_ctx ctx = {"rollbar payload"};
     uv_trace *t = &box->trace;
     uv_arena *arena = box->arena;
     t->kind = UV_TRACE_ROLLBAR;
-    json_t *data, *body, *notifier, *client, *javascript, *server;
+    const uv_jv *data, *body, *notifier, *client, *javascript, *server;
     int rc;
-    if ((rc = get_object(&ctx, json_object_get(root, "data"), "data", &data))) return rc;
+    if ((rc = get_object(&ctx, MEMBER(root, "data"), AT_KEY(NULL, "data"), &data))) return rc;
     if (!data) return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "rollbar payload: data is missing");
-    if ((rc = get_object(&ctx, json_object_get(data, "body"), "data.body", &body))) return rc;
+    if ((rc = get_object(&ctx, MEMBER(data, "body"), AT_KEY(NULL, "data.body"), &body))) return rc;
     if (!body)
         return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "rollbar payload: data.body is missing");
 
     /* Version: data.code_version, else client.javascript.code_version, else the server's
      * code_version or its deprecated sha (Rollbar's item API, "code_version"). */
     const char *version = NULL;
-    if ((rc = version_value(&ctx, arena, json_object_get(data, "code_version"), "data.code_version",
-                            &version)))
+    if ((rc = version_value(&ctx, arena, MEMBER(data, "code_version"),
+                            AT_KEY(NULL, "data.code_version"), &version)))
         return rc;
-    if ((rc = get_object(&ctx, json_object_get(data, "client"), "data.client", &client))) return rc;
+    if ((rc = get_object(&ctx, MEMBER(data, "client"), AT_KEY(NULL, "data.client"), &client)))
+        return rc;
     javascript = NULL;
-    if (client && (rc = get_object(&ctx, json_object_get(client, "javascript"),
-                                   "data.client.javascript", &javascript)))
+    if (client && (rc = get_object(&ctx, MEMBER(client, "javascript"),
+                                   AT_KEY(NULL, "data.client.javascript"), &javascript)))
         return rc;
     if (!version && javascript &&
-        (rc = version_value(&ctx, arena, json_object_get(javascript, "code_version"),
-                            "data.client.javascript.code_version", &version)))
+        (rc = version_value(&ctx, arena, MEMBER(javascript, "code_version"),
+                            AT_KEY(NULL, "data.client.javascript.code_version"), &version)))
         return rc;
-    if ((rc = get_object(&ctx, json_object_get(data, "server"), "data.server", &server))) return rc;
-    if (!version && server &&
-        (rc = version_value(&ctx, arena, json_object_get(server, "code_version"),
-                            "data.server.code_version", &version)))
+    if ((rc = get_object(&ctx, MEMBER(data, "server"), AT_KEY(NULL, "data.server"), &server)))
         return rc;
     if (!version && server &&
-        (rc = version_value(&ctx, arena, json_object_get(server, "sha"), "data.server.sha",
+        (rc = version_value(&ctx, arena, MEMBER(server, "code_version"),
+                            AT_KEY(NULL, "data.server.code_version"), &version)))
+        return rc;
+    if (!version && server &&
+        (rc = version_value(&ctx, arena, MEMBER(server, "sha"), AT_KEY(NULL, "data.server.sha"),
                             &version)))
         return rc;
     t->version = version;
-    if ((rc = get_string(&ctx, json_object_get(data, "platform"), "data.platform", &t->platform)))
+    if ((rc = get_string(&ctx, MEMBER(data, "platform"), AT_KEY(NULL, "data.platform"),
+                         &t->platform)))
         return rc;
 
     /* rollbar.js's Node notifier sends colno = V8 column - 1 (src/server/parser.js); every
      * other sender copies the 1-based column it was given. */
     int64_t column_base = 1;
     const char *notifier_name = NULL;
-    if ((rc = get_object(&ctx, json_object_get(data, "notifier"), "data.notifier", &notifier)))
+    if ((rc = get_object(&ctx, MEMBER(data, "notifier"), AT_KEY(NULL, "data.notifier"), &notifier)))
         return rc;
-    if (notifier && (rc = get_string(&ctx, json_object_get(notifier, "name"), "data.notifier.name",
-                                     &notifier_name)))
+    if (notifier && (rc = get_string(&ctx, MEMBER(notifier, "name"),
+                                     AT_KEY(NULL, "data.notifier.name"), &notifier_name)))
         return rc;
     if (notifier_name && strcmp(notifier_name, "node_rollbar") == 0) column_base = 0;
 
-    json_t *trace = json_object_get(body, "trace");
-    json_t *chain = json_object_get(body, "trace_chain");
-    json_t *message = json_object_get(body, "message");
-    if (trace && !json_is_null(trace)) {
+    const uv_jv *trace = MEMBER(body, "trace");
+    const uv_jv *chain = MEMBER(body, "trace_chain");
+    const uv_jv *message = MEMBER(body, "message");
+    if (!is_absent(trace)) {
         t->exceptions = uv_arena_calloc(arena, 1, sizeof *t->exceptions);
         if (!t->exceptions)
             return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "rollbar payload: out of memory");
         t->exception_count = 1;
-        return rollbar_trace(&ctx, arena, trace, "data.body.trace", column_base, t->exceptions);
+        return rollbar_trace(&ctx, arena, trace, AT_KEY(NULL, "data.body.trace"), column_base,
+                             t->exceptions);
     }
-    if (chain && !json_is_null(chain)) {
-        if (!json_is_array(chain))
+    if (!is_absent(chain)) {
+        if (chain->type != UV_JV_ARRAY)
             return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
                                 "rollbar payload: data.body.trace_chain is not an array");
-        size_t count = json_array_size(chain);
+        size_t count = chain->len;
         if (count == 0)
             return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
                                 "rollbar payload: data.body.trace_chain is empty");
@@ -966,21 +1058,20 @@ static int parse_rollbar(trace_box *box, json_t *root)
         if (!t->exceptions)
             return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "rollbar payload: out of memory");
         t->exception_count = count;
-        for (size_t i = 0; i < count; i++) {
-            char path[64];
-            snprintf(path, sizeof path, "data.body.trace_chain[%zu]", i);
-            if ((rc = rollbar_trace(&ctx, arena, json_array_get(chain, i), path, column_base,
+        const json_path chain_path = {NULL, "data.body.trace_chain", 0};
+        size_t i = 0;
+        for (const uv_jv *item = chain->first; item && i < count; item = item->next, i++)
+            if ((rc = rollbar_trace(&ctx, arena, item, AT_INDEX(&chain_path, i), column_base,
                                     &t->exceptions[i])))
                 return rc;
-        }
         return 0;
     }
-    if (message && !json_is_null(message)) {
-        if (!json_is_object(message))
+    if (!is_absent(message)) {
+        if (message->type != UV_JV_OBJECT)
             return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
                                 "rollbar payload: data.body.message is not an object");
         const char *text;
-        if ((rc = get_string(&ctx, json_object_get(message, "body"), "data.body.message.body",
+        if ((rc = get_string(&ctx, MEMBER(message, "body"), AT_KEY(NULL, "data.body.message.body"),
                              &text)))
             return rc;
         t->exceptions = uv_arena_calloc(arena, 1, sizeof *t->exceptions);
@@ -992,7 +1083,7 @@ static int parse_rollbar(trace_box *box, json_t *root)
         t->exceptions[0].json = message;
         return 0;
     }
-    if (json_object_get(body, "crash_report"))
+    if (MEMBER(body, "crash_report"))
         return uv_error_set(UV_EUNSUPPORTED, UV_LIB_NONE, 0,
                             "rollbar payload: data.body.crash_report (iOS crash reports) is not "
                             "supported");
@@ -1003,39 +1094,26 @@ static int parse_rollbar(trace_box *box, json_t *root)
 /* ---------------------------------------------------------------------------------------- */
 /* Raygun                                                                                    */
 
-/* Member by case-insensitive key: the exact spelling first, else the first match. */
-static json_t *get_ci(json_t *object, const char *key)
-{
-    if (!json_is_object(object)) return NULL;
-    json_t *value = json_object_get(object, key);
-    if (value) return value;
-    const char *k;
-    json_object_foreach(object, k, value)
-    {
-        if (strcasecmp(k, key) == 0) return value;
-    }
-    return NULL;
-}
-
+/* An error of the chain. Its path ends in one or two segments of its own (".innerError", or
+ * ".innerErrors" and "[i]") chained to the path of the error holding it; nodes never move
+ * (the array is allocated whole), so the chain stays valid after the walk. */
 typedef struct {
-    json_t *error;
-    char *path;
+    const uv_jv *error;
+    json_path list; /* the ".innerErrors" segment when path is "[i]" */
+    json_path path;
 } raygun_node;
 
 typedef struct {
     raygun_node *nodes;
     size_t count;
-    uv_arena *arena;
 } raygun_walk;
 
 /* Collects the error and its inner errors depth-first: error, innerError (recursively),
  * then each of innerErrors (recursively). */
-static int raygun_collect(const json_ctx *ctx, raygun_walk *w, json_t *error, const char *path,
-                          int depth)
+static int raygun_collect(const json_ctx *ctx, raygun_walk *w, const uv_jv *error,
+                          const json_path *path, int depth)
 {
-    if (!json_is_object(error))
-        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an object", ctx->what,
-                            path);
+    if (!uv_jv_is(error, UV_JV_OBJECT)) return fail(ctx, UV_EINVALID, path, " is not an object");
     if (depth > RAYGUN_MAX_DEPTH)
         return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0,
                             "%s: inner errors nested deeper than %d levels", ctx->what,
@@ -1043,70 +1121,70 @@ static int raygun_collect(const json_ctx *ctx, raygun_walk *w, json_t *error, co
     if (w->count == TRACE_MAX_EXCEPTIONS)
         return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "%s: more than %u errors in the chain",
                             ctx->what, TRACE_MAX_EXCEPTIONS);
-    size_t plen = strlen(path);
-    char *own = uv_arena_strndup(w->arena, path, plen);
-    if (!own) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
-    w->nodes[w->count++] = (raygun_node){error, own};
+    raygun_node *node = &w->nodes[w->count++];
+    node->error = error;
+    node->path = *path;
+    if (!path->name) {
+        node->list = *path->parent;
+        node->path.parent = &node->list;
+    }
 
-    /* Paths past 64 levels are not kept whole; the message record is 512 bytes anyway. */
-    char child[1024];
-    json_t *inner = get_ci(error, "innerError");
-    if (inner && !json_is_null(inner)) {
-        snprintf(child, sizeof child, "%s.innerError", path);
-        int rc = raygun_collect(ctx, w, inner, child, depth + 1);
-        if (rc) return rc;
-    }
-    json_t *inners;
-    snprintf(child, sizeof child, "%s.innerErrors", path);
-    int rc = get_array(ctx, get_ci(error, "innerErrors"), child, &inners);
-    if (rc) return rc;
-    for (size_t i = 0; inners && i < json_array_size(inners); i++) {
-        snprintf(child, sizeof child, "%s.innerErrors[%zu]", path, i);
-        if ((rc = raygun_collect(ctx, w, json_array_get(inners, i), child, depth + 1))) return rc;
-    }
+    const uv_jv *inner = MEMBER_CI(error, "innerError");
+    int rc;
+    if (!is_absent(inner) &&
+        (rc = raygun_collect(ctx, w, inner, AT_KEY(&node->path, "innerError"), depth + 1)))
+        return rc;
+    const json_path list_path = {&node->path, "innerErrors", 0};
+    const uv_jv *inners;
+    if ((rc = get_array(ctx, MEMBER_CI(error, "innerErrors"), &list_path, &inners))) return rc;
+    size_t i = 0;
+    for (const uv_jv *item = inners ? inners->first : NULL; item; item = item->next, i++)
+        if ((rc = raygun_collect(ctx, w, item, AT_INDEX(&list_path, i), depth + 1))) return rc;
     return 0;
 }
 
 static int raygun_error(const json_ctx *ctx, uv_arena *arena, const raygun_node *node,
                         uv_trace_exception *e)
 {
-    char p[1200];
-    const char *path = node->path;
-    json_t *error = node->error, *stack;
+    const json_path *path = &node->path;
+    const uv_jv *error = node->error, *stack;
     const char *cls, *message;
     int rc;
     e->json = error;
-    snprintf(p, sizeof p, "%s.className", path);
-    if ((rc = get_string(ctx, get_ci(error, "className"), p, &cls))) return rc;
-    snprintf(p, sizeof p, "%s.message", path);
-    if ((rc = get_string(ctx, get_ci(error, "message"), p, &message))) return rc;
+    if ((rc = get_string(ctx, MEMBER_CI(error, "className"), AT_KEY(path, "className"), &cls)))
+        return rc;
+    if ((rc = get_string(ctx, MEMBER_CI(error, "message"), AT_KEY(path, "message"), &message)))
+        return rc;
     e->exception_class = or_empty(cls);
     e->message = or_empty(message);
-    snprintf(p, sizeof p, "%s.stackTrace", path);
-    if ((rc = get_array(ctx, get_ci(error, "stackTrace"), p, &stack))) return rc;
+    const json_path stack_path = {path, "stackTrace", 0};
+    if ((rc = get_array(ctx, MEMBER_CI(error, "stackTrace"), &stack_path, &stack))) return rc;
     if (!stack) return 0;
-    size_t count = json_array_size(stack);
-    if ((rc = check_frame_count(ctx, p, count))) return rc;
+    size_t count = stack->len;
+    if ((rc = check_frame_count(ctx, &stack_path, count))) return rc;
     e->frames = uv_arena_calloc(arena, count ? count : 1, sizeof *e->frames);
     if (!e->frames) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
     e->frame_count = count;
-    for (size_t i = 0; i < count; i++) {
-        json_t *frame = json_array_get(stack, i);
+    size_t i = 0;
+    for (const uv_jv *frame = stack->first; frame && i < count; frame = frame->next, i++) {
         uv_trace_frame *out = &e->frames[i]; /* Raygun lists the throwing frame first */
-        if (!json_is_object(frame))
-            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
-                                "%s: %s.stackTrace[%zu]: expected an object", ctx->what, path, i);
+        const json_path frame_path = {&stack_path, NULL, i};
+        if (frame->type != UV_JV_OBJECT)
+            return fail(ctx, UV_EINVALID, &frame_path, ": expected an object");
         const char *file, *method;
         bool has_line, has_column;
         int64_t line, column;
-        snprintf(p, sizeof p, "%s.stackTrace[%zu].fileName", path, i);
-        if ((rc = get_string(ctx, get_ci(frame, "fileName"), p, &file))) return rc;
-        snprintf(p, sizeof p, "%s.stackTrace[%zu].methodName", path, i);
-        if ((rc = get_string(ctx, get_ci(frame, "methodName"), p, &method))) return rc;
-        snprintf(p, sizeof p, "%s.stackTrace[%zu].lineNumber", path, i);
-        if ((rc = get_integer(ctx, get_ci(frame, "lineNumber"), p, &has_line, &line))) return rc;
-        snprintf(p, sizeof p, "%s.stackTrace[%zu].columnNumber", path, i);
-        if ((rc = get_integer(ctx, get_ci(frame, "columnNumber"), p, &has_column, &column)))
+        if ((rc = get_string(ctx, MEMBER_CI(frame, "fileName"), AT_KEY(&frame_path, "fileName"),
+                             &file)))
+            return rc;
+        if ((rc = get_string(ctx, MEMBER_CI(frame, "methodName"), AT_KEY(&frame_path, "methodName"),
+                             &method)))
+            return rc;
+        if ((rc = get_integer(ctx, MEMBER_CI(frame, "lineNumber"),
+                              AT_KEY(&frame_path, "lineNumber"), &has_line, &line)))
+            return rc;
+        if ((rc = get_integer(ctx, MEMBER_CI(frame, "columnNumber"),
+                              AT_KEY(&frame_path, "columnNumber"), &has_column, &column)))
             return rc;
         out->function = or_empty(method);
         out->url = or_empty(file);
@@ -1117,26 +1195,31 @@ static int raygun_error(const json_ctx *ctx, uv_arena *arena, const raygun_node 
     return 0;
 }
 
-static int parse_raygun(trace_box *box, json_t *root)
+static int parse_raygun(trace_box *box, const uv_jv *root)
 {
     const json_ctx ctx = {"raygun entry"};
     uv_trace *t = &box->trace;
     uv_arena *arena = box->arena;
     t->kind = UV_TRACE_RAYGUN;
-    json_t *details, *client, *error;
+    const uv_jv *details, *client, *error;
     int rc;
-    if ((rc = get_object(&ctx, get_ci(root, "details"), "details", &details))) return rc;
+    if ((rc = get_object(&ctx, MEMBER_CI(root, "details"), AT_KEY(NULL, "details"), &details)))
+        return rc;
     if (!details)
         return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "raygun entry: details is missing");
     const char *version = NULL;
-    if ((rc = get_string(&ctx, get_ci(details, "version"), "details.version", &version))) return rc;
+    if ((rc = get_string(&ctx, MEMBER_CI(details, "version"), AT_KEY(NULL, "details.version"),
+                         &version)))
+        return rc;
     /* raygun4js sends "Not supplied" when the application set no version. */
     if (version && (!*version || strcmp(version, "Not supplied") == 0)) version = NULL;
     t->version = version;
-    if ((rc = get_object(&ctx, get_ci(details, "client"), "details.client", &client))) return rc;
+    if ((rc = get_object(&ctx, MEMBER_CI(details, "client"), AT_KEY(NULL, "details.client"),
+                         &client)))
+        return rc;
     const char *client_name = NULL;
-    if (client &&
-        (rc = get_string(&ctx, get_ci(client, "name"), "details.client.name", &client_name)))
+    if (client && (rc = get_string(&ctx, MEMBER_CI(client, "name"),
+                                   AT_KEY(NULL, "details.client.name"), &client_name)))
         return rc;
     if (client_name &&
         (strcmp(client_name, "raygun-node") == 0 || strcmp(client_name, "raygun4node") == 0))
@@ -1147,13 +1230,14 @@ static int parse_raygun(trace_box *box, json_t *root)
     else if (client_name && *client_name)
         t->platform = client_name;
 
-    if ((rc = get_object(&ctx, get_ci(details, "error"), "details.error", &error))) return rc;
+    if ((rc = get_object(&ctx, MEMBER_CI(details, "error"), AT_KEY(NULL, "details.error"), &error)))
+        return rc;
     if (!error)
         return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "raygun entry: details.error is missing");
 
-    raygun_walk walk = {calloc(TRACE_MAX_EXCEPTIONS, sizeof(raygun_node)), 0, arena};
+    raygun_walk walk = {calloc(TRACE_MAX_EXCEPTIONS, sizeof(raygun_node)), 0};
     if (!walk.nodes) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "raygun entry: out of memory");
-    rc = raygun_collect(&ctx, &walk, error, "details.error", 0);
+    rc = raygun_collect(&ctx, &walk, error, AT_KEY(NULL, "details.error"), 0);
     if (!rc) {
         t->exceptions = uv_arena_calloc(arena, walk.count, sizeof *t->exceptions);
         if (!t->exceptions)
@@ -1176,26 +1260,21 @@ static int parse_raygun(trace_box *box, json_t *root)
 
 /* Symbolicator's HexValue: a non-negative JSON integer, or a string "0x…" (hex) or of decimal
  * digits. Absent or null: *present false. */
-static int get_hex_value(const json_ctx *ctx, json_t *value, const char *path, bool *present,
-                         uint64_t *out)
+static int get_hex_value(const json_ctx *ctx, const uv_jv *value, const json_path *path,
+                         bool *present, uint64_t *out)
 {
     *present = false;
     *out = 0;
-    if (!value || json_is_null(value)) return 0;
-    if (json_is_integer(value)) {
-        json_int_t v = json_integer_value(value);
-        if (v < 0)
-            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s: negative address", ctx->what,
-                                path);
+    if (is_absent(value)) return 0;
+    if (value->type == UV_JV_INTEGER) {
+        if (value->integer < 0) return fail(ctx, UV_EINVALID, path, ": negative address");
         *present = true;
-        *out = (uint64_t)v;
+        *out = (uint64_t)value->integer;
         return 0;
     }
-    if (!json_is_string(value))
-        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
-                            "%s: %s: expected a hex string (\"0x…\") or an integer", ctx->what,
-                            path);
-    uv_str text = {json_string_value(value), json_string_length(value)};
+    if (value->type != UV_JV_STRING)
+        return fail(ctx, UV_EINVALID, path, ": expected a hex string (\"0x…\") or an integer");
+    uv_str text = {value->str, value->len};
     if (parse_hex_address(text, out)) {
         *present = true;
         return 0;
@@ -1208,10 +1287,9 @@ static int get_hex_value(const json_ctx *ctx, json_t *value, const char *path, b
             ok = false;
     }
     if (!ok)
-        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
-                            "%s: %s: \"%.40s\" is not an address (\"0x\" and up to 16 hex "
-                            "digits, or decimal)",
-                            ctx->what, path, text.ptr);
+        return fail(ctx, UV_EINVALID, path,
+                    ": \"%.40s\" is not an address (\"0x\" and up to 16 hex digits, or decimal)",
+                    text.ptr);
     *present = true;
     *out = v;
     return 0;
@@ -1219,13 +1297,13 @@ static int get_hex_value(const json_ctx *ctx, json_t *value, const char *path, b
 
 /* A build-id: hex digits (dashes ignored, as some SDKs send GUID-shaped code ids), lowercased
  * into the arena; at most 64 bytes (UV_BUILD_ID_MAX in formats/elf.h). */
-static int build_id_value(const json_ctx *ctx, uv_arena *arena, json_t *value, const char *path,
-                          const char **out)
+static int build_id_value(const json_ctx *ctx, uv_arena *arena, const uv_jv *value,
+                          const json_path *path, const char **out)
 {
     const char *text;
     int rc = get_string(ctx, value, path, &text);
     if (rc || !text || !*text) return rc;
-    size_t n = strlen(text), digits = 0;
+    size_t n = value->len, digits = 0;
     char *hex = uv_arena_alloc(arena, n + 1);
     if (!hex) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
     for (size_t i = 0; i < n; i++) {
@@ -1233,56 +1311,47 @@ static int build_id_value(const json_ctx *ctx, uv_arena *arena, json_t *value, c
         if (c == '-') continue;
         if (c >= 'A' && c <= 'F') c = (char)(c - 'A' + 'a');
         if (!is_digit(c) && !(c >= 'a' && c <= 'f'))
-            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
-                                "%s: %s: \"%.40s\" is not a hex build-id", ctx->what, path, text);
+            return fail(ctx, UV_EINVALID, path, ": \"%.40s\" is not a hex build-id", text);
         hex[digits++] = c;
     }
     hex[digits] = '\0';
     if (digits == 0 || digits % 2 || digits > 128)
-        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
-                            "%s: %s: a build-id has an even number of hex digits, 2 to 128",
-                            ctx->what, path);
+        return fail(ctx, UV_EINVALID, path,
+                    ": a build-id has an even number of hex digits, 2 to 128");
     *out = hex;
     return 0;
 }
 
-static int native_module(const json_ctx *ctx, uv_arena *arena, json_t *obj, const char *path,
-                         uv_trace_module *m)
+static int native_module(const json_ctx *ctx, uv_arena *arena, const uv_jv *obj,
+                         const json_path *path, uv_trace_module *m)
 {
-    char p[128];
     int rc;
-    if (!json_is_object(obj))
-        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an object", ctx->what,
-                            path);
+    if (!uv_jv_is(obj, UV_JV_OBJECT)) return fail(ctx, UV_EINVALID, path, " is not an object");
     m->json = obj;
     const char *type, *code_file, *debug_file, *debug_id, *build_id = NULL;
     bool present;
-    snprintf(p, sizeof p, "%s.type", path);
-    if ((rc = get_string(ctx, json_object_get(obj, "type"), p, &type))) return rc;
-    snprintf(p, sizeof p, "%s.code_file", path);
-    if ((rc = get_string(ctx, json_object_get(obj, "code_file"), p, &code_file))) return rc;
-    snprintf(p, sizeof p, "%s.debug_file", path);
-    if ((rc = get_string(ctx, json_object_get(obj, "debug_file"), p, &debug_file))) return rc;
-    snprintf(p, sizeof p, "%s.debug_id", path);
-    if ((rc = get_string(ctx, json_object_get(obj, "debug_id"), p, &debug_id))) return rc;
-    /* Sentry's ELF code_id is the GNU build-id in hex; "build_id" is our own spelling. */
-    snprintf(p, sizeof p, "%s.code_id", path);
-    if ((rc = build_id_value(ctx, arena, json_object_get(obj, "code_id"), p, &build_id))) return rc;
-    if (!build_id) {
-        snprintf(p, sizeof p, "%s.build_id", path);
-        if ((rc = build_id_value(ctx, arena, json_object_get(obj, "build_id"), p, &build_id)))
-            return rc;
-    }
-    snprintf(p, sizeof p, "%s.image_addr", path);
-    if ((rc = get_hex_value(ctx, json_object_get(obj, "image_addr"), p, &present, &m->image_addr)))
+    if ((rc = get_string(ctx, MEMBER(obj, "type"), AT_KEY(path, "type"), &type))) return rc;
+    if ((rc = get_string(ctx, MEMBER(obj, "code_file"), AT_KEY(path, "code_file"), &code_file)))
         return rc;
-    snprintf(p, sizeof p, "%s.image_size", path);
-    if ((rc = get_hex_value(ctx, json_object_get(obj, "image_size"), p, &m->has_image_size,
-                            &m->image_size)))
+    if ((rc = get_string(ctx, MEMBER(obj, "debug_file"), AT_KEY(path, "debug_file"), &debug_file)))
+        return rc;
+    if ((rc = get_string(ctx, MEMBER(obj, "debug_id"), AT_KEY(path, "debug_id"), &debug_id)))
+        return rc;
+    /* Sentry's ELF code_id is the GNU build-id in hex; "build_id" is our own spelling. */
+    if ((rc = build_id_value(ctx, arena, MEMBER(obj, "code_id"), AT_KEY(path, "code_id"),
+                             &build_id)))
+        return rc;
+    if (!build_id && (rc = build_id_value(ctx, arena, MEMBER(obj, "build_id"),
+                                          AT_KEY(path, "build_id"), &build_id)))
+        return rc;
+    if ((rc = get_hex_value(ctx, MEMBER(obj, "image_addr"), AT_KEY(path, "image_addr"), &present,
+                            &m->image_addr)))
+        return rc;
+    if ((rc = get_hex_value(ctx, MEMBER(obj, "image_size"), AT_KEY(path, "image_size"),
+                            &m->has_image_size, &m->image_size)))
         return rc;
     if (m->has_image_size && m->image_size > UINT64_MAX - m->image_addr)
-        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
-                            "%s: %s: image_addr + image_size overflows 64 bits", ctx->what, path);
+        return fail(ctx, UV_EINVALID, path, ": image_addr + image_size overflows 64 bits");
     m->type = or_empty(type);
     m->code_file = or_empty(code_file);
     m->debug_file = or_empty(debug_file);
@@ -1291,77 +1360,67 @@ static int native_module(const json_ctx *ctx, uv_arena *arena, json_t *obj, cons
     return 0;
 }
 
-static int native_modules(const json_ctx *ctx, uv_trace *t, uv_arena *arena, json_t *list,
-                          const char *path)
+static int native_modules(const json_ctx *ctx, uv_trace *t, uv_arena *arena, const uv_jv *list,
+                          const json_path *path)
 {
-    json_t *modules;
+    const uv_jv *modules;
     int rc = get_array(ctx, list, path, &modules);
     if (rc || !modules) return rc;
-    size_t count = json_array_size(modules);
+    size_t count = modules->len;
     if (count > NATIVE_MAX_MODULES)
-        return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "%s: %s has %zu modules, more than %u",
-                            ctx->what, path, count, NATIVE_MAX_MODULES);
+        return fail(ctx, UV_ETOOBIG, path, " has %zu modules, more than %u", count,
+                    NATIVE_MAX_MODULES);
     t->modules = uv_arena_calloc(arena, count ? count : 1, sizeof *t->modules);
     if (!t->modules) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
     t->module_count = count;
-    for (size_t i = 0; i < count; i++) {
-        char p[96];
-        snprintf(p, sizeof p, "%s[%zu]", path, i);
-        if ((rc = native_module(ctx, arena, json_array_get(modules, i), p, &t->modules[i])))
-            return rc;
-    }
+    size_t i = 0;
+    for (const uv_jv *m = modules->first; m && i < count; m = m->next, i++)
+        if ((rc = native_module(ctx, arena, m, AT_INDEX(path, i), &t->modules[i]))) return rc;
     return 0;
 }
 
 /* One native frame object: instruction_addr, addr_mode ("abs" or "rel:N": relative to
  * modules[N]), adjust_instruction_addr, package (module path), function / symbol. */
-static int native_frame(const json_ctx *ctx, const uv_trace *t, json_t *frame, const char *path,
-                        uv_trace_frame *out)
+static int native_frame(const json_ctx *ctx, const uv_trace *t, const uv_jv *frame,
+                        const json_path *path, uv_trace_frame *out)
 {
-    char p[192];
     int rc;
-    if (!json_is_object(frame))
-        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s: expected an object", ctx->what,
-                            path);
+    if (!uv_jv_is(frame, UV_JV_OBJECT)) return fail(ctx, UV_EINVALID, path, ": expected an object");
     out->json = frame;
-    snprintf(p, sizeof p, "%s.instruction_addr", path);
-    if ((rc = get_hex_value(ctx, json_object_get(frame, "instruction_addr"), p, &out->has_address,
-                            &out->address)))
+    if ((rc = get_hex_value(ctx, MEMBER(frame, "instruction_addr"),
+                            AT_KEY(path, "instruction_addr"), &out->has_address, &out->address)))
         return rc;
     const char *mode, *package, *function, *symbol;
-    snprintf(p, sizeof p, "%s.addr_mode", path);
-    if ((rc = get_string(ctx, json_object_get(frame, "addr_mode"), p, &mode))) return rc;
+    const json_path mode_path = {path, "addr_mode", 0};
+    if ((rc = get_string(ctx, MEMBER(frame, "addr_mode"), &mode_path, &mode))) return rc;
     if (mode && strcmp(mode, "abs") != 0) {
         char *end = NULL;
         unsigned long long index = 0;
         bool ok = strncmp(mode, "rel:", 4) == 0 && is_digit(mode[4]);
         if (ok) index = strtoull(mode + 4, &end, 10);
         if (!ok || *end != '\0' || index >= t->module_count)
-            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
-                                "%s: %s: expected \"abs\" or \"rel:N\" with N below the %zu "
-                                "modules, got \"%.40s\"",
-                                ctx->what, p, t->module_count, mode);
+            return fail(ctx, UV_EINVALID, &mode_path,
+                        ": expected \"abs\" or \"rel:N\" with N below the %zu modules, got "
+                        "\"%.40s\"",
+                        t->module_count, mode);
         uint64_t base = t->modules[index].image_addr;
         if (out->has_address && out->address > UINT64_MAX - base)
-            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
-                                "%s: %s.instruction_addr: address overflows 64 bits", ctx->what,
-                                path);
+            return fail(ctx, UV_EINVALID, AT_KEY(path, "instruction_addr"),
+                        ": address overflows 64 bits");
         out->address += base;
     }
-    json_t *adjust = json_object_get(frame, "adjust_instruction_addr");
-    if (adjust && !json_is_null(adjust)) {
-        if (!json_is_boolean(adjust))
-            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
-                                "%s: %s.adjust_instruction_addr: expected true or false", ctx->what,
-                                path);
-        out->adjust = json_is_true(adjust) ? UV_TRACE_ADJUST_YES : UV_TRACE_ADJUST_NO;
+    const uv_jv *adjust = MEMBER(frame, "adjust_instruction_addr");
+    if (!is_absent(adjust)) {
+        if (adjust->type != UV_JV_TRUE && adjust->type != UV_JV_FALSE)
+            return fail(ctx, UV_EINVALID, AT_KEY(path, "adjust_instruction_addr"),
+                        ": expected true or false");
+        out->adjust = adjust->type == UV_JV_TRUE ? UV_TRACE_ADJUST_YES : UV_TRACE_ADJUST_NO;
     }
-    snprintf(p, sizeof p, "%s.package", path);
-    if ((rc = get_string(ctx, json_object_get(frame, "package"), p, &package))) return rc;
-    snprintf(p, sizeof p, "%s.function", path);
-    if ((rc = get_string(ctx, json_object_get(frame, "function"), p, &function))) return rc;
-    snprintf(p, sizeof p, "%s.symbol", path);
-    if ((rc = get_string(ctx, json_object_get(frame, "symbol"), p, &symbol))) return rc;
+    if ((rc = get_string(ctx, MEMBER(frame, "package"), AT_KEY(path, "package"), &package)))
+        return rc;
+    if ((rc = get_string(ctx, MEMBER(frame, "function"), AT_KEY(path, "function"), &function)))
+        return rc;
+    if ((rc = get_string(ctx, MEMBER(frame, "symbol"), AT_KEY(path, "symbol"), &symbol))) return rc;
     out->module = out->url = or_empty(package);
     out->function = or_empty(function ? function : symbol);
     out->symbol = empty_string;
@@ -1369,68 +1428,72 @@ static int native_frame(const json_ctx *ctx, const uv_trace *t, json_t *frame, c
 }
 
 /* frames[] of one stack trace; `caller_first` (Sentry events) reverses them. */
-static int native_frames(const json_ctx *ctx, const uv_trace *t, uv_arena *arena, json_t *frames,
-                         const char *path, bool caller_first, uv_trace_exception *e)
+static int native_frames(const json_ctx *ctx, const uv_trace *t, uv_arena *arena,
+                         const uv_jv *frames, const json_path *path, bool caller_first,
+                         uv_trace_exception *e)
 {
-    size_t count = json_array_size(frames);
+    size_t count = frames->len;
     int rc = check_frame_count(ctx, path, count);
     if (rc) return rc;
     e->frames = uv_arena_calloc(arena, count ? count : 1, sizeof *e->frames);
     if (!e->frames) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx->what);
     e->frame_count = count;
-    for (size_t i = 0; i < count; i++) {
-        char p[128];
-        snprintf(p, sizeof p, "%s[%zu]", path, i);
+    size_t i = 0;
+    for (const uv_jv *frame = frames->first; frame && i < count; frame = frame->next, i++) {
         uv_trace_frame *out = &e->frames[caller_first ? count - 1 - i : i];
-        if ((rc = native_frame(ctx, t, json_array_get(frames, i), p, out))) return rc;
+        if ((rc = native_frame(ctx, t, frame, AT_INDEX(path, i), out))) return rc;
     }
     return 0;
 }
 
 /* Symbolicator: {"modules":[…], "stacktraces":[{"frames":[…]}], "signal"?, …}; the older
  * documentation's "threads" is read when "stacktraces" is absent. Frames innermost first. */
-static int parse_symbolicator(trace_box *box, json_t *root)
+static int parse_symbolicator(trace_box *box, const uv_jv *root)
 {
     const json_ctx ctx = {"symbolicator request"};
     uv_trace *t = &box->trace;
     uv_arena *arena = box->arena;
     t->kind = UV_TRACE_NATIVE;
-    int rc = native_modules(&ctx, t, arena, json_object_get(root, "modules"), "modules");
+    int rc = native_modules(&ctx, t, arena, MEMBER(root, "modules"), AT_KEY(NULL, "modules"));
     if (rc) return rc;
-    const char *list_name = json_object_get(root, "stacktraces") ? "stacktraces" : "threads";
-    json_t *list;
-    if ((rc = get_array(&ctx, json_object_get(root, list_name), list_name, &list))) return rc;
+    const uv_jv *stacktraces = MEMBER(root, "stacktraces");
+    const char *list_name = stacktraces ? "stacktraces" : "threads";
+    const json_path list_path = {NULL, list_name, 0};
+    const uv_jv *list;
+    if ((rc = get_array(&ctx, stacktraces ? stacktraces : MEMBER(root, "threads"), &list_path,
+                        &list)))
+        return rc;
     bool present;
     int64_t signal;
-    if ((rc = get_integer(&ctx, json_object_get(root, "signal"), "signal", &present, &signal)))
+    if ((rc = get_integer(&ctx, MEMBER(root, "signal"), AT_KEY(NULL, "signal"), &present, &signal)))
         return rc;
     t->has_signal = present;
     t->signal = signal;
     const char *version;
-    if ((rc = version_value(&ctx, arena, json_object_get(root, "version"), "version", &version)))
+    if ((rc = version_value(&ctx, arena, MEMBER(root, "version"), AT_KEY(NULL, "version"),
+                            &version)))
         return rc;
     t->version = version;
-    size_t count = list ? json_array_size(list) : 0;
+    size_t count = list ? list->len : 0;
     if (count > TRACE_MAX_EXCEPTIONS)
         return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "%s: %s has %zu entries, more than %u",
                             ctx.what, list_name, count, TRACE_MAX_EXCEPTIONS);
     t->exceptions = uv_arena_calloc(arena, count ? count : 1, sizeof *t->exceptions);
     if (!t->exceptions) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx.what);
     t->exception_count = count;
-    for (size_t i = 0; i < count; i++) {
-        char p[64];
-        json_t *st = json_array_get(list, i), *frames;
+    size_t i = 0;
+    for (const uv_jv *st = count ? list->first : NULL; st && i < count; st = st->next, i++) {
+        const uv_jv *frames;
         uv_trace_exception *e = &t->exceptions[i];
         e->exception_class = empty_string;
         e->message = empty_string;
-        snprintf(p, sizeof p, "%s[%zu]", list_name, i);
-        if (!json_is_object(st))
-            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an object", ctx.what,
-                                p);
+        const json_path st_path = {&list_path, NULL, i};
+        if (st->type != UV_JV_OBJECT) return fail(&ctx, UV_EINVALID, &st_path, " is not an object");
         e->json = st;
-        snprintf(p, sizeof p, "%s[%zu].frames", list_name, i);
-        if ((rc = get_array(&ctx, json_object_get(st, "frames"), p, &frames))) return rc;
-        if (frames && (rc = native_frames(&ctx, t, arena, frames, p, false, e))) return rc;
+        const json_path frames_path = {&st_path, "frames", 0};
+        if ((rc = get_array(&ctx, MEMBER(st, "frames"), &frames_path, &frames))) return rc;
+        if (frames && (rc = native_frames(&ctx, t, arena, frames, &frames_path, false, e)))
+            return rc;
     }
     return 0;
 }
@@ -1438,65 +1501,68 @@ static int parse_symbolicator(trace_box *box, json_t *root)
 /* Sentry event: exception.values[] (or a bare array), each {type, value, stacktrace:{frames}}
  * with frames caller first; debug_meta.images[] are the modules; release is the version. The
  * values are listed oldest (outermost) first like Rollbar chains, and kept in that order. */
-static int parse_sentry_event(trace_box *box, json_t *root)
+static int parse_sentry_event(trace_box *box, const uv_jv *root)
 {
     const json_ctx ctx = {"sentry event"};
     uv_trace *t = &box->trace;
     uv_arena *arena = box->arena;
     t->kind = UV_TRACE_NATIVE;
-    json_t *debug_meta, *exception, *values = NULL;
+    const uv_jv *debug_meta, *exception, *values = NULL;
     int rc;
-    if ((rc = get_object(&ctx, json_object_get(root, "debug_meta"), "debug_meta", &debug_meta)))
+    if ((rc =
+             get_object(&ctx, MEMBER(root, "debug_meta"), AT_KEY(NULL, "debug_meta"), &debug_meta)))
         return rc;
-    if (debug_meta && (rc = native_modules(&ctx, t, arena, json_object_get(debug_meta, "images"),
-                                           "debug_meta.images")))
+    if (debug_meta && (rc = native_modules(&ctx, t, arena, MEMBER(debug_meta, "images"),
+                                           AT_KEY(NULL, "debug_meta.images"))))
         return rc;
     const char *version;
-    if ((rc = version_value(&ctx, arena, json_object_get(root, "release"), "release", &version)))
+    if ((rc = version_value(&ctx, arena, MEMBER(root, "release"), AT_KEY(NULL, "release"),
+                            &version)))
         return rc;
     t->version = version;
-    exception = json_object_get(root, "exception");
-    const char *values_path = "exception.values";
-    if (json_is_array(exception)) {
+    exception = MEMBER(root, "exception");
+    const char *values_name = "exception.values";
+    if (uv_jv_is(exception, UV_JV_ARRAY)) {
         values = exception;
-        values_path = "exception";
-    } else if ((rc = get_object(&ctx, exception, "exception", &exception))) {
+        values_name = "exception";
+    } else if ((rc = get_object(&ctx, exception, AT_KEY(NULL, "exception"), &exception))) {
         return rc;
-    } else if (exception &&
-               (rc = get_array(&ctx, json_object_get(exception, "values"), values_path, &values))) {
+    } else if (exception && (rc = get_array(&ctx, MEMBER(exception, "values"),
+                                            AT_KEY(NULL, values_name), &values))) {
         return rc;
     }
-    size_t count = values ? json_array_size(values) : 0;
+    size_t count = values ? values->len : 0;
     if (count > TRACE_MAX_EXCEPTIONS)
         return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0, "%s: %s has %zu entries, more than %u",
-                            ctx.what, values_path, count, TRACE_MAX_EXCEPTIONS);
+                            ctx.what, values_name, count, TRACE_MAX_EXCEPTIONS);
     t->exceptions = uv_arena_calloc(arena, count ? count : 1, sizeof *t->exceptions);
     if (!t->exceptions) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "%s: out of memory", ctx.what);
     t->exception_count = count;
-    for (size_t i = 0; i < count; i++) {
-        char p[96];
-        json_t *value = json_array_get(values, i), *stacktrace, *frames;
+    const json_path values_path = {NULL, values_name, 0};
+    size_t i = 0;
+    for (const uv_jv *value = count ? values->first : NULL; value && i < count;
+         value = value->next, i++) {
+        const uv_jv *stacktrace, *frames;
         uv_trace_exception *e = &t->exceptions[i];
-        snprintf(p, sizeof p, "%s[%zu]", values_path, i);
-        if (!json_is_object(value))
-            return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s: %s is not an object", ctx.what,
-                                p);
+        const json_path value_path = {&values_path, NULL, i};
+        if (value->type != UV_JV_OBJECT)
+            return fail(&ctx, UV_EINVALID, &value_path, " is not an object");
         e->json = value;
         const char *type, *message;
-        char q[128];
-        snprintf(q, sizeof q, "%s.type", p);
-        if ((rc = get_string(&ctx, json_object_get(value, "type"), q, &type))) return rc;
-        snprintf(q, sizeof q, "%s.value", p);
-        if ((rc = get_string(&ctx, json_object_get(value, "value"), q, &message))) return rc;
+        if ((rc = get_string(&ctx, MEMBER(value, "type"), AT_KEY(&value_path, "type"), &type)))
+            return rc;
+        if ((rc = get_string(&ctx, MEMBER(value, "value"), AT_KEY(&value_path, "value"), &message)))
+            return rc;
         e->exception_class = or_empty(type);
         e->message = or_empty(message);
-        snprintf(q, sizeof q, "%s.stacktrace", p);
-        if ((rc = get_object(&ctx, json_object_get(value, "stacktrace"), q, &stacktrace)))
+        const json_path stacktrace_path = {&value_path, "stacktrace", 0};
+        if ((rc = get_object(&ctx, MEMBER(value, "stacktrace"), &stacktrace_path, &stacktrace)))
             return rc;
         if (!stacktrace) continue;
-        snprintf(q, sizeof q, "%s.stacktrace.frames", p);
-        if ((rc = get_array(&ctx, json_object_get(stacktrace, "frames"), q, &frames))) return rc;
-        if (frames && (rc = native_frames(&ctx, t, arena, frames, q, true, e))) return rc;
+        const json_path frames_path = {&stacktrace_path, "frames", 0};
+        if ((rc = get_array(&ctx, MEMBER(stacktrace, "frames"), &frames_path, &frames))) return rc;
+        if (frames && (rc = native_frames(&ctx, t, arena, frames, &frames_path, true, e)))
+            return rc;
     }
     return 0;
 }
@@ -1504,18 +1570,18 @@ static int parse_sentry_event(trace_box *box, json_t *root)
 /* ---------------------------------------------------------------------------------------- */
 /* Entry points                                                                              */
 
-/* Reads a parsed JSON payload (the box holds a reference to it from here on). */
-static int parse_json_root(trace_box *box, json_t *root)
+/* Reads a parsed JSON payload into the box, whose trace points into `doc` from here on. */
+static int parse_json_root(trace_box *box, const uv_jv_doc *doc)
 {
-    box->trace.json_root = root;
-    if (!json_is_object(root))
+    box->trace.json_doc = doc;
+    const uv_jv *root = doc ? doc->root : NULL;
+    if (!uv_jv_is(root, UV_JV_OBJECT))
         return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "JSON input must be an object");
-    if (json_object_get(root, "data")) return parse_rollbar(box, root);
-    if (get_ci(root, "details")) return parse_raygun(box, root);
-    if (json_object_get(root, "stacktraces") || json_object_get(root, "threads") ||
-        json_object_get(root, "modules"))
+    if (MEMBER(root, "data")) return parse_rollbar(box, root);
+    if (MEMBER_CI(root, "details")) return parse_raygun(box, root);
+    if (MEMBER(root, "stacktraces") || MEMBER(root, "threads") || MEMBER(root, "modules"))
         return parse_symbolicator(box, root);
-    if (json_object_get(root, "exception") || json_object_get(root, "debug_meta"))
+    if (MEMBER(root, "exception") || MEMBER(root, "debug_meta"))
         return parse_sentry_event(box, root);
     return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
                         "JSON input is neither a Rollbar item (no \"data\" object with a body) "
@@ -1523,15 +1589,35 @@ static int parse_json_root(trace_box *box, json_t *root)
                         "\"stacktraces\"/\"modules\", no \"exception\"/\"debug_meta\")");
 }
 
-static int parse_json(trace_box *box, const char *buf, size_t len)
+/* Parses the text into a document and the box into the document's arena (one arena for
+ * both). *out is NULL when the text is no JSON, else the box to finish, even on failure. */
+static int parse_json(trace_box **out, const char *buf, size_t len)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return uv_error_set(UV_EINVALID, UV_LIB_JSON, json_error_code(&jerr),
-                            "JSON input: line %d column %d (byte %d): %s", jerr.line, jerr.column,
+    *out = NULL;
+    uv_jv_error jerr;
+    uv_jv_doc *doc;
+    int rc = uv_jv_parse(&doc, buf, len, NULL, &jerr);
+    if (rc == UV_ENOMEM) return rc;
+    /* Syntax errors and nesting past the depth limit alike (jansson reported both as a
+     * syntax error). */
+    if (rc)
+        return uv_error_set(UV_EINVALID, UV_LIB_JSON, 0,
+                            "JSON input: line %d column %d (byte %zu): %s", jerr.line, jerr.column,
                             jerr.position, jerr.text);
-    return parse_json_root(box, root);
+    /* The document's spans refer to the text (values are copied from it): keep a copy as long
+     * as the trace, since the caller's buffer may go first. */
+    char *text = uv_arena_alloc(doc->arena, len ? len : 1);
+    trace_box *box = uv_arena_calloc(doc->arena, 1, sizeof *box);
+    if (!text || !box) {
+        uv_jv_free(doc);
+        return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "JSON input: out of memory");
+    }
+    memcpy(text, buf, len);
+    doc->text = text;
+    box->arena = doc->arena;
+    box->owned_doc = doc;
+    *out = box;
+    return parse_json_root(box, doc);
 }
 
 static int new_box(trace_box **out)
@@ -1575,34 +1661,38 @@ int uv_trace_parse(uv_trace **out, const char *buf, size_t len)
         return uv_error_set(UV_ETOOBIG, UV_LIB_NONE, 0,
                             "trace input: %zu bytes, more than the %zu MiB accepted", len,
                             TRACE_MAX_INPUT >> 20);
-    trace_box *box;
-    int rc = new_box(&box);
-    if (rc) return rc;
     size_t i = 0;
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) i = 3; /* UTF-8 byte order mark */
     size_t first = i;
     while (first < len && is_space(buf[first]))
         first++;
-    if (first < len && buf[first] == '{')
-        rc = parse_json(box, buf + i, len - i);
-    else
+    trace_box *box = NULL;
+    int rc;
+    if (first < len && buf[first] == '{') {
+        rc = parse_json(&box, buf + i, len - i);
+        if (!box) return rc;
+    } else {
+        if ((rc = new_box(&box))) return rc;
         rc = parse_text(box, buf + i, len - i);
+    }
     return finish_box(box, rc, out);
 }
 
-int uv_trace_parse_json(uv_trace **out, struct json_t *root)
+int uv_trace_parse_jv(uv_trace **out, const uv_jv_doc *doc)
 {
     *out = NULL;
-    trace_box *box;
+    trace_box *box = NULL;
     int rc = new_box(&box);
     if (rc) return rc;
-    return finish_box(box, parse_json_root(box, json_incref(root)), out);
+    return finish_box(box, parse_json_root(box, doc), out);
 }
 
 void uv_trace_free(uv_trace *trace)
 {
     if (!trace) return;
     trace_box *box = (trace_box *)trace;
-    if (trace->json_root) json_decref(trace->json_root);
-    uv_arena_free(box->arena);
+    if (box->owned_doc)
+        uv_jv_free(box->owned_doc); /* its arena holds the box */
+    else
+        uv_arena_free(box->arena);
 }

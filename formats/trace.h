@@ -46,9 +46,9 @@ typedef struct {
     uint32_t line;        /* 0-based; valid when has_line */
     uint32_t column;      /* 0-based; valid when has_column */
     bool has_line, has_column;
-    bool is_native;   /* `native`, `<anonymous>` or another frame without a location */
-    void *json;       /* borrowed json_t * of this frame's object in the payload, or NULL */
-    size_t text_line; /* for text input: 0-based index of the input line holding it */
+    bool is_native;           /* `native`, `<anonymous>` or another frame without a location */
+    const struct uv_jv *json; /* this frame's object in the payload's tree, or NULL */
+    size_t text_line;         /* for text input: 0-based index of the input line holding it */
     /* Native frames (zero / "" for JavaScript ones). */
     bool has_address;
     uint64_t address;   /* absolute instruction address, as printed or sent */
@@ -70,7 +70,7 @@ typedef struct {
     uint64_t image_addr;    /* load address of the image (its first mapping) */
     uint64_t image_size;    /* valid when has_image_size */
     bool has_image_size;
-    void *json; /* borrowed json_t * of the module object */
+    const struct uv_jv *json; /* the module object in the payload's tree */
 } uv_trace_module;
 
 typedef struct {
@@ -78,8 +78,8 @@ typedef struct {
     const char *message;         /* "" when unknown */
     uv_trace_frame *frames;      /* innermost (throwing) frame first */
     size_t frame_count;
-    void *json;       /* borrowed json_t * of this trace's object, or NULL */
-    size_t text_line; /* text input: index of the line with the error message */
+    const struct uv_jv *json; /* this trace's object in the payload's tree, or NULL */
+    size_t text_line;         /* text input: index of the line with the error message */
 } uv_trace_exception;
 
 typedef struct uv_trace {
@@ -88,7 +88,9 @@ typedef struct uv_trace {
     const char *platform;           /* e.g. "browser", "node", or NULL */
     uv_trace_exception *exceptions; /* in chain order: the outermost error first */
     size_t exception_count;
-    void *json_root; /* owned json_t * of the whole payload (NULL for text) */
+    /* The payload's tree (NULL for text): owned when uv_trace_parse parsed it, borrowed from
+     * the caller of uv_trace_parse_jv. */
+    const struct uv_jv_doc *json_doc;
     /* For text input: the input split in lines so output can keep non-frame lines. */
     const char **text_lines;
     size_t text_line_count;
@@ -107,10 +109,11 @@ typedef struct uv_trace {
  * was missing. Otherwise the input is read as text and must hold at least one frame line.
  * Input ceiling: 64 MiB. Free with uv_trace_free. */
 int uv_trace_parse(uv_trace **out, const char *buf, size_t len);
-/* The same for a JSON payload already parsed (the service's request body): the trace takes
- * a reference to `root` (which it does not modify) and views into it. */
-struct json_t;
-int uv_trace_parse_json(uv_trace **out, struct json_t *root);
+/* The same for a JSON payload already parsed (the service's request body, see formats/jv.h):
+ * the trace borrows `doc` (which it does not modify; it must outlive the trace) and points
+ * into its tree. */
+struct uv_jv_doc;
+int uv_trace_parse_jv(uv_trace **out, const struct uv_jv_doc *doc);
 
 /* Parses one line of text; 0 and a frame when it is a V8, Firefox/Safari, glibc
  * backtrace_symbols or gdb frame line, UV_ENOTFOUND otherwise. `line` need not be

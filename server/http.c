@@ -326,13 +326,15 @@ static char *form_field(const char *body, size_t len, const char *name, size_t *
     return NULL;
 }
 
-json_t *uv_server__body_json(uv_request *req, const char *field)
+/* The JSON text of the body: the body itself, or the decoded form field `field` of a form
+ * body (then *decoded holds it, to free). NULL after replying 400. */
+static const char *body_text(uv_request *req, const char *field, size_t *out_len, char **decoded)
 {
     const char *type =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     const char *text = (const char *)req->body.data;
     size_t len = req->body.len;
-    char *decoded = NULL;
+    *decoded = NULL;
     /* A form body (rollbar.js's fallback) — unless it is JSON text sent with curl's default
      * form content type. */
     size_t first = 0;
@@ -341,18 +343,29 @@ json_t *uv_server__body_json(uv_request *req, const char *field)
     bool looks_json = text && first < len && (text[first] == '{' || text[first] == '[');
     if (field && type && !looks_json &&
         strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0) {
-        decoded = form_field(text ? text : "", len, field, &len);
-        if (!decoded) {
+        *decoded = form_field(text ? text : "", len, field, &len);
+        if (!*decoded) {
             uv_server__reply_error(req, 400, "form body: no '%s' field", field);
             return NULL;
         }
-        text = decoded;
+        text = *decoded;
     }
     if (!text || len == 0) {
-        free(decoded);
+        free(*decoded);
+        *decoded = NULL;
         uv_server__reply_error(req, 400, "empty body: expected a JSON object");
         return NULL;
     }
+    *out_len = len;
+    return text;
+}
+
+json_t *uv_server__body_json(uv_request *req, const char *field)
+{
+    char *decoded;
+    size_t len;
+    const char *text = body_text(req, field, &len, &decoded);
+    if (!text) return NULL;
     json_error_t error;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
     free(decoded);
@@ -361,8 +374,32 @@ json_t *uv_server__body_json(uv_request *req, const char *field)
                                error.column, error.text);
         return NULL;
     }
-    req->body_root = decoded ? NULL : root; /* the body's bytes are exactly this JSON text */
     return root;
+}
+
+uv_jv_doc *uv_server__body_jv(uv_request *req, const char *field)
+{
+    char *decoded;
+    size_t len;
+    const char *text = body_text(req, field, &len, &decoded);
+    if (!text) return NULL;
+    if (decoded) { /* the tree's spans point into its text: keep it with the request */
+        free(req->body_text);
+        req->body_text = decoded;
+    }
+    uv_jv_doc *doc = NULL;
+    uv_jv_error error;
+    int rc = uv_jv_parse(&doc, text, len, NULL, &error);
+    if (rc == UV_ENOMEM) {
+        uv_server__reply_failure(req, rc, "parsing the body");
+        return NULL;
+    }
+    if (rc != 0) {
+        uv_server__reply_error(req, 400, "invalid JSON at line %d, column %d: %s", error.line,
+                               error.column, error.text);
+        return NULL;
+    }
+    return doc;
 }
 
 /* ---- auth and rate limit ---------------------------------------------------------------- */
@@ -439,7 +476,12 @@ bool uv_server__auth(uv_request *req, const char *body_token, unsigned any_of, i
     }
     uv_store *store = uv_server__store(req);
     if (!store) return false;
-    int rc = uv_store_token_check(store, token, project_id, scopes);
+    int rc = 0;
+    if (!req->cache || !uv_server__cache_token_get(req->cache, token, project_id, scopes)) {
+        rc = uv_store_token_check(store, token, project_id, scopes);
+        if (rc == 0 && req->cache)
+            uv_server__cache_token_put(req->cache, token, *project_id, *scopes);
+    }
     if (rc == UV_ENOTFOUND) {
         uv_server__reply_error(req, 403, "invalid access token");
         return false;
@@ -935,6 +977,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (req->replied) uv_server__metrics_request(req->route, req->status, seconds);
     release_store(req);
     uv_buf_free(&req->body);
+    free(req->body_text);
     free_form(req);
     free(req->reply);
     free(req);

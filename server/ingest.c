@@ -26,30 +26,19 @@ bool uv_server__client_platform(const char *platform)
     return false;
 }
 
-json_t *uv_server__member(json_t *object, const char *key)
-{
-    if (!json_is_object(object)) return NULL;
-    const char *name;
-    json_t *value;
-    json_object_foreach(object, name, value)
-    {
-        if (strcasecmp(name, key) == 0) return value;
-    }
-    return NULL;
-}
-
-/* An optional string member that must fit `max` bytes; sets *out (NULL when absent). */
-static int optional_string(json_t *object, const char *key, const char *field, size_t max,
-                           const char **out)
+/* An optional string member that must fit `max` bytes; sets *out (NULL when absent). Keys of
+ * Raygun payloads are matched case-insensitively. */
+static int optional_string(const uv_jv *object, const char *key, bool any_case, const char *field,
+                           size_t max, const char **out)
 {
     *out = NULL;
-    json_t *value = uv_server__member(object, key);
-    if (!value || json_is_null(value)) return 0;
-    if (!json_is_string(value))
+    const uv_jv *value = any_case ? uv_jv_get_ci(object, key) : uv_jv_get(object, key);
+    if (!value || value->type == UV_JV_NULL) return 0;
+    if (value->type != UV_JV_STRING)
         return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s must be a string", field);
-    if (json_string_length(value) > max)
+    if (value->len > max)
         return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "%s is longer than %zu bytes", field, max);
-    *out = json_string_value(value);
+    *out = value->str;
     return 0;
 }
 
@@ -72,84 +61,60 @@ static int64_t parse_iso8601(const char *text)
     return seconds;
 }
 
-/* Fields of the occurrence read from the payload, by source. They point into the payload
- * until own_fields() copies them: scrubbing replaces (and frees) strings of the payload. */
+/* Fields of the occurrence read from the payload, by source, before it is scrubbed: they
+ * point into the tree's arena, where scrubbing leaves the old strings in place (it only
+ * repoints values), so the uuid keeps its value even where the card-number rule scrubs a digit
+ * run in it (two uuids must never become one); the payload's fingerprint is only hashed, never
+ * stored. */
 typedef struct {
     const char *uuid, *level, *environment, *platform, *fingerprint;
     int64_t timestamp;
 } payload_fields;
 
-/* Copies the fields out of the payload, before it is scrubbed. The uuid is the client's
- * identity of the occurrence and keeps its value even where the card-number rule would have
- * scrubbed a digit run in it (two uuids must never become one); the payload's fingerprint is
- * only hashed, never stored. Free with free_fields. */
-static int own_fields(payload_fields *f)
+static int rollbar_fields(const uv_jv *root, payload_fields *out)
 {
-    const char **fields[] = {&f->uuid, &f->level, &f->environment, &f->platform, &f->fingerprint};
-    int rc = 0;
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (!*fields[i]) continue;
-        char *copy = strdup(*fields[i]);
-        if (!copy) rc = uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
-        *fields[i] = copy; /* NULL on failure: nothing points into the payload any more */
-    }
-    return rc;
-}
-
-static void free_fields(payload_fields *f)
-{
-    free((char *)f->uuid);
-    free((char *)f->level);
-    free((char *)f->environment);
-    free((char *)f->platform);
-    free((char *)f->fingerprint);
-}
-
-static int rollbar_fields(json_t *root, payload_fields *out)
-{
-    json_t *data = json_object_get(root, "data");
-    int rc = optional_string(data, "uuid", "data.uuid", 63, &out->uuid);
-    if (rc == 0) rc = optional_string(data, "level", "data.level", 15, &out->level);
+    const uv_jv *data = uv_jv_get(root, "data");
+    int rc = optional_string(data, "uuid", false, "data.uuid", 63, &out->uuid);
+    if (rc == 0) rc = optional_string(data, "level", false, "data.level", 15, &out->level);
     if (rc == 0)
-        rc = optional_string(data, "environment", "data.environment", 127, &out->environment);
-    if (rc == 0) rc = optional_string(data, "platform", "data.platform", 63, &out->platform);
+        rc =
+            optional_string(data, "environment", false, "data.environment", 127, &out->environment);
+    if (rc == 0) rc = optional_string(data, "platform", false, "data.platform", 63, &out->platform);
     if (rc == 0)
-        rc = optional_string(data, "fingerprint", "data.fingerprint", 4096, &out->fingerprint);
+        rc = optional_string(data, "fingerprint", false, "data.fingerprint", 4096,
+                             &out->fingerprint);
     if (rc != 0) return rc;
-    json_t *timestamp = json_object_get(data, "timestamp");
-    if (timestamp && !json_is_null(timestamp)) {
-        if (!json_is_number(timestamp))
+    const uv_jv *timestamp = uv_jv_get(data, "timestamp");
+    if (timestamp && timestamp->type != UV_JV_NULL) {
+        if (!uv_jv_is_number(timestamp))
             return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "data.timestamp must be a number");
-        double value = json_number_value(timestamp);
+        double value = timestamp->real;
         if (value > 0 && value < 1e11) out->timestamp = (int64_t)value;
     }
     return 0;
 }
 
-static int raygun_fields(json_t *root, payload_fields *out)
+static int raygun_fields(const uv_jv *root, payload_fields *out)
 {
-    json_t *details = uv_server__member(root, "details");
+    const uv_jv *details = uv_jv_get_ci(root, "details");
     const char *occurred = NULL;
-    int rc = optional_string(root, "occurredOn", "OccurredOn", 64, &occurred);
+    int rc = optional_string(root, "occurredOn", true, "OccurredOn", 64, &occurred);
     if (rc == 0)
-        rc =
-            optional_string(details, "groupingKey", "Details.GroupingKey", 4096, &out->fingerprint);
+        rc = optional_string(details, "groupingKey", true, "Details.GroupingKey", 4096,
+                             &out->fingerprint);
     if (rc != 0) return rc;
     if (occurred) out->timestamp = parse_iso8601(occurred);
-    json_t *tags = uv_server__member(details, "tags");
-    if (json_is_array(tags)) { /* an environment tag: "production", "staging" … */
-        size_t i;
-        json_t *tag;
-        json_array_foreach(tags, i, tag)
-        {
-            const char *text = json_string_value(tag);
+    const uv_jv *tags = uv_jv_get_ci(details, "tags");
+    if (uv_jv_is(tags, UV_JV_ARRAY)) { /* an environment tag: "production", "staging" … */
+        for (const uv_jv *tag = tags->first; tag; tag = tag->next) {
+            const char *text = uv_jv_string(tag);
             if (text && (strcmp(text, "production") == 0 || strcmp(text, "staging") == 0 ||
                          strcmp(text, "development") == 0))
                 out->environment = text;
         }
     }
-    json_t *client = uv_server__member(details, "client");
-    const char *client_name = json_string_value(uv_server__member(client, "name"));
+    const uv_jv *client = uv_jv_get_ci(details, "client");
+    const char *client_name = uv_jv_string(uv_jv_get_ci(client, "name"));
     out->platform = client_name && strstr(client_name, "raygun4js") ? "browser" : NULL;
     return 0;
 }
@@ -208,7 +173,7 @@ int uv_server__resolve_again(uv_store *store, int64_t project_id, const char *ra
     return rc;
 }
 
-int uv_server__ingest(uv_request *req, int64_t project_id, json_t *root, const char *source,
+int uv_server__ingest(uv_request *req, int64_t project_id, uv_jv_doc *doc, const char *source,
                       uv_occurrence_ack *ack, unsigned *http_status)
 {
     *http_status = 500;
@@ -222,29 +187,27 @@ int uv_server__ingest(uv_request *req, int64_t project_id, json_t *root, const c
     *http_status = 422;
     bool raygun = strcmp(source, "raygun") == 0;
     payload_fields fields = {0};
-    rc = raygun ? raygun_fields(root, &fields) : rollbar_fields(root, &fields);
+    rc = raygun ? raygun_fields(doc->root, &fields) : rollbar_fields(doc->root, &fields);
     if (rc != 0) return rc;
 
     uv_trace *trace = NULL;
     uv_symbolicated *result = NULL;
-    uv_buf resolved = UV_BUF_INIT;
-    char *raw_json = NULL;
+    uv_buf raw = UV_BUF_INIT, resolved = UV_BUF_INIT;
     *http_status = 500;
-    rc = own_fields(&fields);
-    if (rc != 0) goto done;
     /* Scrub before anything is written, parsed further or logged. */
-    size_t scrubbed = uv_scrub_json(root, rules);
-    /* Nothing replaced: the body's own text is the payload (the parse rejected duplicate
-     * keys, so no value hid from the scrubber); else the scrubbed values are written out. */
-    if (scrubbed == 0 && root == req->body_root && req->body.data)
-        raw_json = strndup((const char *)req->body.data, req->body.len);
-    else
-        raw_json = uv_server__json_text(root);
-    if (!raw_json) {
-        rc = uv_error_set(UV_ENOMEM, UV_LIB_JSON, 0, "out of memory");
+    if (uv_scrub_jv(doc, rules) == (size_t)-1) {
+        rc = uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory while scrubbing");
         goto done;
     }
-    rc = uv_trace_parse_json(&trace, root);
+    /* Nothing replaced: the payload's own text is stored (the parse rejected duplicate keys,
+     * so no value hid from the scrubber); else the scrubbed tree is written out. */
+    if (!doc->modified)
+        rc = uv_buf_append(&raw, doc->text + doc->root->start, doc->root->end - doc->root->start);
+    else
+        rc = uv_jv_write(&raw, doc->root);
+    if (rc == 0) rc = uv_buf_append(&raw, "", 1); /* NUL */
+    if (rc != 0) goto done;
+    rc = uv_trace_parse_jv(&trace, doc);
     if (rc != 0) {
         *http_status = 422;
         uv_error_prefix("payload");
@@ -288,7 +251,7 @@ int uv_server__ingest(uv_request *req, int64_t project_id, json_t *root, const c
         .platform = platform,
         .source = source,
         .timestamp = fields.timestamp ? fields.timestamp : (int64_t)time(NULL),
-        .raw_json = raw_json,
+        .raw_json = (const char *)raw.data,
         .resolved_json = (const char *)resolved.data,
         .unresolved_frames = frames_unresolved > 0,
     };
@@ -306,7 +269,6 @@ done:
     uv_server__cache_trim(req->cache);
     uv_trace_free(trace);
     uv_buf_free(&resolved);
-    free(raw_json);
-    free_fields(&fields);
+    uv_buf_free(&raw);
     return rc;
 }

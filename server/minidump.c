@@ -44,8 +44,11 @@ static json_t *annotations(uv_request *req)
         if (p->filename || strcmp(p->name, DUMP_PART) == 0 || strcmp(p->name, "access_token") == 0)
             continue;
         size_t len = p->data.len < FIELD_MAX ? p->data.len : FIELD_MAX;
-        /* not UTF-8 (or cut inside a character): a placeholder rather than dropped silently */
-        json_t *value = json_stringn((const char *)p->data.data, len);
+        /* not UTF-8 (or cut inside a character), or holding a NUL (which the stored JSON text
+         * may not carry: formats/jv.h): a placeholder rather than dropped silently */
+        json_t *value = len && memchr(p->data.data, 0, len)
+                            ? NULL
+                            : json_stringn((const char *)p->data.data, len);
         if (!value) value = json_string("[binary]");
         json_object_set_new(out, p->name, value);
     }
@@ -107,7 +110,8 @@ void uv_server__minidump(uv_request *req)
     uv_crash_report *report = NULL;
     uv_buf resolved = UV_BUF_INIT;
     json_t *parsed = NULL, *raw = NULL;
-    char *raw_json = NULL;
+    char *raw_text = NULL, *raw_json = NULL;
+    uv_jv_doc *raw_doc = NULL;
     uv_crash_options options = {
         .store = store, .project_id = project_id, .no_local_files = true, .no_system_debug = true};
     int rc = uv_crash_symbolicate(&report, dump->data.data, dump->data.len, &options);
@@ -149,8 +153,22 @@ void uv_server__minidump(uv_request *req)
         uv_server__reply_failure(req, rc, "project settings");
         goto done;
     }
-    uv_scrub_json(raw, rules);
-    raw_json = uv_server__json_text(raw);
+    raw_text = uv_server__json_text(raw);
+    rc = raw_text ? uv_jv_parse(&raw_doc, raw_text, strlen(raw_text), NULL, NULL) : UV_ENOMEM;
+    if (rc == 0 && uv_scrub_jv(raw_doc, rules) == (size_t)-1) rc = UV_ENOMEM;
+    if (rc == 0) {
+        uv_buf scrubbed = UV_BUF_INIT;
+        rc = uv_jv_write(&scrubbed, raw_doc->root);
+        if (rc == 0) rc = uv_buf_append(&scrubbed, "", 1);
+        if (rc == 0)
+            raw_json = (char *)scrubbed.data; /* owned here now */
+        else
+            uv_buf_free(&scrubbed);
+    }
+    if (rc != 0) {
+        uv_server__reply_failure(req, rc, "scrubbing the crash");
+        goto done;
+    }
     char fingerprint[65], title[512];
     group_of(parsed, fingerprint, title, sizeof title);
     uv_occurrence_in in = {
@@ -170,7 +188,7 @@ void uv_server__minidump(uv_request *req)
     };
     uv_occurrence_ack ack;
     memset(&ack, 0, sizeof ack);
-    rc = raw_json ? uv_server__writer_put(uv_server__writer(req), &in, &ack) : UV_ENOMEM;
+    rc = uv_server__writer_put(uv_server__writer(req), &in, &ack);
     if (rc == UV_SERVER_QUEUE_FULL) {
         uv_server__reply_busy(req);
         goto done;
@@ -187,6 +205,8 @@ void uv_server__minidump(uv_request *req)
                                            (int)stats.frames_symbolicated));
 done:
     free(raw_json);
+    uv_jv_free(raw_doc);
+    free(raw_text);
     json_decref(raw);
     json_decref(parsed);
     uv_buf_free(&resolved);

@@ -10,22 +10,23 @@
 /* A bulk post holds at most this many entries (raygun4js batches far fewer). */
 #define BULK_MAX 100
 
-static bool entry_valid(uv_request *req, json_t *entry, size_t index, bool bulk, bool client_only)
+static bool entry_valid(uv_request *req, const uv_jv *entry, size_t index, bool bulk,
+                        bool client_only)
 {
     char where[32] = "";
     if (bulk) snprintf(where, sizeof where, "entry %zu: ", index);
-    if (!json_is_object(entry)) {
+    if (!uv_jv_is(entry, UV_JV_OBJECT)) {
         uv_server__reply_error(req, 422, "%sthe entry must be a JSON object", where);
         return false;
     }
-    json_t *details = uv_server__member(entry, "details");
-    if (!json_is_object(details)) {
+    const uv_jv *details = uv_jv_get_ci(entry, "details");
+    if (!uv_jv_is(details, UV_JV_OBJECT)) {
         uv_server__reply_error(req, 422, "%sDetails is missing or not an object", where);
         return false;
     }
     if (client_only) {
-        json_t *client = uv_server__member(details, "client");
-        const char *name = json_string_value(uv_server__member(client, "name"));
+        const uv_jv *client = uv_jv_get_ci(details, "client");
+        const char *name = uv_jv_string(uv_jv_get_ci(client, "name"));
         if (!name || !strstr(name, "raygun4js")) {
             uv_server__reply_error(req, 403,
                                    "%sinsufficient privileges: a post_client_item token may only "
@@ -39,8 +40,10 @@ static bool entry_valid(uv_request *req, json_t *entry, size_t index, bool bulk,
 
 void uv_server__raygun_entries(uv_request *req, bool bulk)
 {
-    json_t *root = uv_server__body_json(req, NULL);
-    if (!root) return;
+    uv_jv_doc *doc = uv_server__body_jv(req, NULL);
+    if (!doc) return;
+    const uv_jv *root = doc->root;
+    uv_jv_doc *entry_doc = NULL;
     int64_t project_id = 0;
     unsigned scopes = 0;
     if (!uv_server__auth(req, NULL, UV_SCOPE_POST_SERVER_ITEM | UV_SCOPE_POST_CLIENT_ITEM,
@@ -49,28 +52,39 @@ void uv_server__raygun_entries(uv_request *req, bool bulk)
     bool client_only = !(scopes & UV_SCOPE_POST_SERVER_ITEM);
     size_t count = 1;
     if (bulk) {
-        if (!json_is_array(root)) {
+        if (!uv_jv_is(root, UV_JV_ARRAY)) {
             uv_server__reply_error(req, 422, "/entries/bulk expects a JSON array of entries");
             goto done;
         }
-        count = json_array_size(root);
+        count = root->len;
         if (count > BULK_MAX) {
             uv_server__reply_error(req, 413, "at most %d entries a bulk post", BULK_MAX);
             goto done;
         }
     }
     /* Validate every entry before storing any. */
-    for (size_t i = 0; i < count; i++)
-        if (!entry_valid(req, bulk ? json_array_get(root, i) : root, i, bulk, client_only))
-            goto done;
+    const uv_jv *entry = bulk ? root->first : root;
+    for (size_t i = 0; i < count; i++, entry = entry->next)
+        if (!entry_valid(req, entry, i, bulk, client_only)) goto done;
     uv_store *store = uv_server__store(req);
     if (!store) goto done;
-    for (size_t i = 0; i < count; i++) {
+    entry = bulk ? root->first : root;
+    for (size_t i = 0; i < count; i++, entry = entry->next) {
         uv_occurrence_ack ack;
         memset(&ack, 0, sizeof ack);
         unsigned status = 500;
-        int rc = uv_server__ingest(req, project_id, bulk ? json_array_get(root, i) : root, "raygun",
-                                   &ack, &status);
+        /* Each entry of a bulk post is a payload of its own: its text parsed alone (it was
+         * valid inside the array, so it is valid alone). */
+        int rc = 0;
+        if (bulk) {
+            uv_jv_free(entry_doc);
+            entry_doc = NULL;
+            rc = uv_jv_parse(&entry_doc, doc->text + entry->start, entry->end - entry->start, NULL,
+                             NULL);
+        }
+        if (rc == 0)
+            rc =
+                uv_server__ingest(req, project_id, bulk ? entry_doc : doc, "raygun", &ack, &status);
         if (rc != 0) {
             char what[32] = "storing the entry";
             if (bulk) snprintf(what, sizeof what, "entry %zu", i);
@@ -85,5 +99,6 @@ void uv_server__raygun_entries(uv_request *req, bool bulk)
     }
     uv_server__reply_empty(req, 202);
 done:
-    json_decref(root);
+    uv_jv_free(entry_doc);
+    uv_jv_free(doc);
 }

@@ -4,6 +4,7 @@
 #include "server/server_internal.h"
 
 #include "formats/error.h"
+#include "symbolicate/report.h"
 
 #include <string.h>
 
@@ -40,15 +41,30 @@ static json_t *stored_json(const char *text)
     return value ? value : json_null();
 }
 
+/* The symbolicated payload: stored results spliced into the stored payload (what ingest
+ * stores since the results stopped carrying a second copy of the payload), or the stored text
+ * as it is (older rows, crash reports; or when the two do not fit together). */
+static json_t *resolved_json(const uv_occurrence *o)
+{
+    if (!o->raw_json || !uv_report_is_resolution(o->resolved_json))
+        return stored_json(o->resolved_json);
+    uv_buf merged = UV_BUF_INIT;
+    json_t *value = NULL;
+    if (uv_report_merge_stored(&merged, o->raw_json, strlen(o->raw_json), o->resolved_json,
+                               strlen(o->resolved_json)) == 0)
+        value = json_loadb((const char *)merged.data, merged.len, 0, NULL);
+    uv_buf_free(&merged);
+    return value ? value : stored_json(o->resolved_json);
+}
+
 static json_t *occurrence_json(const uv_occurrence *o)
 {
-    return json_pack("{s:I,s:I,s:I,s:s,s:I,s:s*,s:s*,s:b,s:o,s:o}", "id", (json_int_t)o->id,
-                     "item_id", (json_int_t)o->item_id, "project_id", (json_int_t)o->project_id,
-                     "uuid", o->uuid, "timestamp", (json_int_t)o->timestamp, "version",
-                     o->version[0] ? o->version : NULL, "environment",
-                     o->environment[0] ? o->environment : NULL, "unresolved_frames",
-                     o->unresolved_frames, "raw", stored_json(o->raw_json), "resolved",
-                     stored_json(o->resolved_json));
+    return json_pack(
+        "{s:I,s:I,s:I,s:s,s:I,s:s*,s:s*,s:b,s:o,s:o}", "id", (json_int_t)o->id, "item_id",
+        (json_int_t)o->item_id, "project_id", (json_int_t)o->project_id, "uuid", o->uuid,
+        "timestamp", (json_int_t)o->timestamp, "version", o->version[0] ? o->version : NULL,
+        "environment", o->environment[0] ? o->environment : NULL, "unresolved_frames",
+        o->unresolved_frames, "raw", stored_json(o->raw_json), "resolved", resolved_json(o));
 }
 
 static int append_item(const uv_item *item, void *ctx)

@@ -8,36 +8,37 @@
 
 void uv_server__rollbar_item(uv_request *req)
 {
-    json_t *root = uv_server__body_json(req, "payload");
-    if (!root) return;
-    if (!json_is_object(root)) {
+    uv_jv_doc *doc = uv_server__body_jv(req, "payload");
+    if (!doc) return;
+    const uv_jv *root = doc->root;
+    if (!uv_jv_is(root, UV_JV_OBJECT)) {
         uv_server__reply_error(req, 422, "Invalid format: the payload must be a JSON object");
         goto done;
     }
-    json_t *body_token = json_object_get(root, "access_token");
-    if (body_token && !json_is_string(body_token)) {
+    const uv_jv *body_token = uv_jv_get(root, "access_token");
+    if (body_token && !uv_jv_is(body_token, UV_JV_STRING)) {
         uv_server__reply_error(req, 422, "access_token must be a string");
         goto done;
     }
     int64_t project_id = 0;
     unsigned scopes = 0;
-    if (!uv_server__auth(req, json_string_value(body_token),
+    if (!uv_server__auth(req, uv_jv_string(body_token),
                          UV_SCOPE_POST_SERVER_ITEM | UV_SCOPE_POST_CLIENT_ITEM, &project_id,
                          &scopes))
         goto done;
-    json_t *data = json_object_get(root, "data");
-    if (!json_is_object(data)) {
+    const uv_jv *data = uv_jv_get(root, "data");
+    if (!uv_jv_is(data, UV_JV_OBJECT)) {
         uv_server__reply_error(req, 422, "Invalid format: data is missing or not an object");
         goto done;
     }
-    json_t *body = json_object_get(data, "body");
-    if (!json_is_object(body)) {
+    const uv_jv *body = uv_jv_get(data, "body");
+    if (!uv_jv_is(body, UV_JV_OBJECT)) {
         uv_server__reply_error(req, 422, "Invalid format: data.body is missing or not an object");
         goto done;
     }
     if (!(scopes & UV_SCOPE_POST_SERVER_ITEM)) {
-        json_t *platform = json_object_get(data, "platform");
-        if (!uv_server__client_platform(json_string_value(platform))) {
+        const uv_jv *platform = uv_jv_get(data, "platform");
+        if (!uv_server__client_platform(uv_jv_string(platform))) {
             uv_server__reply_error(req, 403,
                                    "insufficient privileges: a post_client_item token may only "
                                    "post items with data.platform browser, android, ios, "
@@ -50,7 +51,7 @@ void uv_server__rollbar_item(uv_request *req)
     uv_occurrence_ack ack;
     memset(&ack, 0, sizeof ack);
     unsigned status = 500;
-    int rc = uv_server__ingest(req, project_id, root, "rollbar", &ack, &status);
+    int rc = uv_server__ingest(req, project_id, doc, "rollbar", &ack, &status);
     if (rc != 0) {
         if (status == 503)
             uv_server__reply_busy(req);
@@ -63,5 +64,5 @@ void uv_server__rollbar_item(uv_request *req)
     uv_server__reply_result(req,
                             json_pack("{s:I,s:s}", "id", (json_int_t)ack.id, "uuid", ack.uuid));
 done:
-    json_decref(root);
+    uv_jv_free(doc);
 }

@@ -4,6 +4,7 @@
 #define UV_SERVER_INTERNAL_H
 
 #include "formats/buf.h"
+#include "formats/jv.h"
 #include "formats/scrub.h"
 #include "symbolicate/jsresolve.h"
 #include "server/server.h"
@@ -68,9 +69,8 @@ typedef struct {
     const char *path;
     uv_buf body;
     bool too_big;
-    /* The value uv_server__body_json parsed from the whole body (not a form field), or NULL:
-     * while it holds the same values, req->body is its JSON text. Borrowed. */
-    json_t *body_root;
+    /* The decoded form field uv_server__body_jv parsed (its tree points into it), or NULL. */
+    char *body_text;
     /* multipart/form-data bodies (the upload routes) are parsed as they arrive. */
     struct MHD_PostProcessor *post;
     uv_form_part *parts;
@@ -122,6 +122,8 @@ bool uv_server__auth(uv_request *req, const char *body_token, unsigned any_of, i
  * column) and returns NULL on failure. `form_field`: for application/x-www-form-urlencoded
  * bodies, the field holding the JSON text (NULL: never a form). */
 json_t *uv_server__body_json(uv_request *req, const char *form_field);
+/* The same into the fast tree (formats/jv.h) for the ingest routes; free with uv_jv_free. */
+uv_jv_doc *uv_server__body_jv(uv_request *req, const char *form_field);
 
 /* Query argument, or NULL. */
 const char *uv_server__query(uv_request *req, const char *name);
@@ -141,16 +143,23 @@ int uv_server__cache_project(uv_server_cache *cache, uv_store *store, int64_t pr
  * counter stays `artifacts_changed`; owned by the cache. */
 int uv_server__cache_js(uv_server_cache *cache, uv_store *store, int64_t project_id,
                         const char *version, int64_t artifacts_changed, uv_jsresolver **out);
+/* Valid tokens seen recently on this handle (cache.c says for how long): get answers from
+ * the cache, put records a token the store just found valid. */
+bool uv_server__cache_token_get(uv_server_cache *cache, const char *token, int64_t *project_id,
+                                unsigned *scopes);
+void uv_server__cache_token_put(uv_server_cache *cache, const char *token, int64_t project_id,
+                                unsigned scopes);
 /* Drops resolvers that grew too big; called when a request is done with them. */
 void uv_server__cache_trim(uv_server_cache *cache);
 
 /* ---- ingest (ingest.c) ---------------------------------------------------------------- */
 
-/* Scrubs `root` by the project's settings, symbolicates, groups and stores it: the whole
- * pipeline behind POST /api/1/item/ and /entries. `root` is borrowed (and scrubbed in
- * place). The request must hold its store handle (uv_server__store). On failure returns a negative
- * code with a message in uv_error_last() and the HTTP status to answer in *http_status. */
-int uv_server__ingest(uv_request *req, int64_t project_id, json_t *root, const char *source,
+/* Scrubs the payload `doc` by the project's settings, symbolicates, groups and stores it: the
+ * whole pipeline behind POST /api/1/item/ and /entries. `doc` is borrowed (and scrubbed in
+ * place). The request must hold its store handle (uv_server__store). On failure returns a
+ * negative code with a message in uv_error_last() and the HTTP status to answer in
+ * *http_status. */
+int uv_server__ingest(uv_request *req, int64_t project_id, uv_jv_doc *doc, const char *source,
                       uv_occurrence_ack *ack, unsigned *http_status);
 
 /* The compact JSON text of `value` (formats/jsonw.c, as json_dumps would write it, faster) as
@@ -208,9 +217,6 @@ const uv_form_part *uv_server__form_part(uv_request *req, const char *name);
 /* Whether a platform name is a client platform (browser, android, ios, flutter,
  * react-native), which post_client_item tokens may post. */
 bool uv_server__client_platform(const char *platform);
-
-/* Case-insensitive object member (Raygun payload keys come in any case). */
-json_t *uv_server__member(json_t *object, const char *key);
 
 /* ---- API families --------------------------------------------------------------------- */
 

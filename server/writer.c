@@ -11,7 +11,9 @@
 
 #include "formats/error.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +27,12 @@ typedef struct {
     uv_occurrence_ack *ack;
     int rc;
     uv_error error; /* the writer's error record when rc != 0 */
-    bool done;
+    sem_t done;     /* posted by the writer when rc/ack/error are final */
 } pending;
 
 struct uv_server_writer {
     pthread_mutex_t lock;
     pthread_cond_t wake; /* the writer: work queued or stop */
-    pthread_cond_t done; /* the waiters: a batch finished */
     pending **queue;     /* ring of `capacity` */
     size_t capacity, head, count;
     bool stopping;
@@ -84,12 +85,14 @@ static void *writer_main(void *arg)
         w->count -= n;
         pthread_mutex_unlock(&w->lock);
         write_group(w->store, group, n);
-        pthread_mutex_lock(&w->lock);
+        /* Each waiter has its own semaphore: waking only the group's (not every waiter on a
+         * shared condition) saves the herd of wake-ups per commit. A waiter may return and
+         * drop its pending the moment it is posted: it is not touched after. */
         for (size_t i = 0; i < n; i++)
-            group[i]->done = true;
+            sem_post(&group[i]->done);
+        pthread_mutex_lock(&w->lock);
         w->batches++;
         w->occurrences += n;
-        pthread_cond_broadcast(&w->done);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
@@ -114,10 +117,8 @@ int uv_server__writer_start(uv_server_writer **out, const char *store_dir, size_
     }
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
-    pthread_cond_init(&w->done, NULL);
     int err = pthread_create(&w->thread, NULL, writer_main, w);
     if (err != 0) {
-        pthread_cond_destroy(&w->done);
         pthread_cond_destroy(&w->wake);
         pthread_mutex_destroy(&w->lock);
         uv_store_close(w->store);
@@ -132,18 +133,22 @@ int uv_server__writer_start(uv_server_writer **out, const char *store_dir, size_
 int uv_server__writer_put(uv_server_writer *w, const uv_occurrence_in *in, uv_occurrence_ack *ack)
 {
     pending p = {.in = in, .ack = ack};
+    if (sem_init(&p.done, 0, 0) != 0)
+        return uv_error_set(UV_EIO, UV_LIB_OS, errno, "cannot make a semaphore");
     pthread_mutex_lock(&w->lock);
     if (w->count >= w->capacity || w->stopping) {
         pthread_mutex_unlock(&w->lock);
+        sem_destroy(&p.done);
         return UV_SERVER_QUEUE_FULL;
     }
     w->queue[(w->head + w->count) % w->capacity] = &p;
     w->count++;
     pthread_cond_signal(&w->wake);
-    uv_server__slot_yield(); /* others may work while this one waits for the disk */
-    while (!p.done)
-        pthread_cond_wait(&w->done, &w->lock);
     pthread_mutex_unlock(&w->lock);
+    uv_server__slot_yield(); /* others may work while this one waits for the disk */
+    while (sem_wait(&p.done) != 0) {
+    } /* EINTR only */
+    sem_destroy(&p.done);
     uv_server__slot_resume();
     if (p.rc != 0)
         uv_error_set(p.rc, p.error.lib, p.error.lib_code, "%s",
@@ -162,7 +167,6 @@ void uv_server__writer_stop(uv_server_writer *w)
     if (w->occurrences)
         fprintf(stderr, "unravel serve: stored %llu occurrences in %llu group commits\n",
                 w->occurrences, w->batches);
-    pthread_cond_destroy(&w->done);
     pthread_cond_destroy(&w->wake);
     pthread_mutex_destroy(&w->lock);
     uv_store_close(w->store);

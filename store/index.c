@@ -131,6 +131,7 @@ int uv_store_rollback(uv_store *store)
 {
     if (!store->in_tx) return 0;
     store->in_tx = false;
+    uv_store__announce(store, false);
     if (sqlite3_get_autocommit(store->db)) return 0; /* SQLite already rolled it back */
     sqlite3_stmt *st = uv_store__stmt(store, UV_STMT_ROLLBACK);
     if (!st) return uv_error_last()->code;
@@ -144,6 +145,7 @@ int uv_store_commit(uv_store *store)
                             store->dir);
     if (sqlite3_get_autocommit(store->db)) {
         store->in_tx = false;
+        uv_store__announce(store, false);
         return uv_error_set(UV_EIO, UV_LIB_SQL, 0,
                             "store %s: the transaction was rolled back after an earlier error",
                             store->dir);
@@ -152,6 +154,7 @@ int uv_store_commit(uv_store *store)
     int rc = st ? step_done(store, st, "committing") : uv_error_last()->code;
     if (rc == 0) {
         store->in_tx = false;
+        uv_store__announce(store, true);
         return 0;
     }
     /* a failed COMMIT leaves the transaction open: end it so the handle stays usable */
@@ -396,6 +399,7 @@ int uv_store_artifact_put(uv_store *store, int64_t project_id, const char *versi
             if (*debug_id) sqlite3_bind_text(st, 7, debug_id, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 8, meta_json, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 9, (int64_t)time(NULL));
+            uv_store__state_changed(store);
             rc = step_done(store, st, "storing an artifact");
         }
     }
@@ -517,7 +521,9 @@ int uv_store_artifact_delete(uv_store *store, int64_t project_id, const char *ve
     sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
+    uv_store__state_changed(store);
     rc = step_done(store, st, "deleting an artifact");
+    if (!store->in_tx) uv_store__announce(store, rc == 0); /* committed by itself */
     if (rc == 0 && sqlite3_changes(store->db) == 0)
         rc = uv_error_set(UV_ENOTFOUND, UV_LIB_NONE, 0,
                           "store %s: no %s artifact %.300s in version %s to delete", store->dir,

@@ -1386,6 +1386,7 @@ int uv_store_project_settings_set(uv_store *store, int64_t project_id, const cha
     if (rc == 0) {
         sqlite3_bind_int64(use.st, 1, project_id);
         sqlite3_bind_text(use.st, 2, json, -1, SQLITE_STATIC);
+        uv_store__state_changed(store);
         rc = step_write(store, &use, project_id, "storing project settings");
     }
     if (rc == 0 && sqlite3_changes(store->db) == 0)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -447,6 +448,50 @@ static int open_db(uv_store *store, const char *db_path)
     return rc;
 }
 
+/* Maps dir/unravel.gen (created, one page, when writable). Failure is not an error: the
+ * store then reports no generation and readers fall back to reading state every time. */
+static void map_generation(uv_store *store)
+{
+    size_t n = strlen(store->dir) + sizeof "/unravel.gen";
+    char *path = malloc(n);
+    if (!path) return;
+    snprintf(path, n, "%s/unravel.gen", store->dir);
+    bool writable = !(store->flags & UV_STORE_READONLY);
+    int fd = open(path, writable ? O_RDWR | O_CREAT | O_CLOEXEC : O_RDONLY | O_CLOEXEC, 0644);
+    free(path);
+    if (fd < 0) return;
+    struct stat st;
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) page = 4096;
+    bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (ok && st.st_size < page) ok = writable && ftruncate(fd, page) == 0;
+    void *map = ok ? mmap(NULL, (size_t)page, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+                          MAP_SHARED, fd, 0)
+                   : MAP_FAILED;
+    close(fd);
+    if (map != MAP_FAILED) store->generation = map;
+}
+
+bool uv_store_generation(const uv_store *store, uint64_t *out)
+{
+    if (!store->generation) return false;
+    *out = atomic_load_explicit(store->generation, memory_order_acquire);
+    return true;
+}
+
+void uv_store__state_changed(uv_store *store)
+{
+    store->state_dirty = true;
+}
+
+void uv_store__announce(uv_store *store, bool committed)
+{
+    if (!store->state_dirty) return;
+    store->state_dirty = false;
+    if (committed && store->generation && !(store->flags & UV_STORE_READONLY))
+        atomic_fetch_add_explicit(store->generation, 1, memory_order_release);
+}
+
 int uv_store_open(uv_store **out, const char *dir, int flags)
 {
     *out = NULL;
@@ -500,6 +545,7 @@ int uv_store_open(uv_store **out, const char *dir, int flags)
     if (rc) goto fail;
     rc = uv_store__cache_init(store);
     if (rc) goto fail;
+    map_generation(store);
     if (!db_exists) {
         /* make the new directory entries durable, like every later write */
         rc = uv_store__fsync_dir(dir);
@@ -552,6 +598,10 @@ void uv_store_close(uv_store *store)
     if (store->db) {
         if (store->in_tx) sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close_v2(store->db);
+    }
+    if (store->generation) {
+        long page = sysconf(_SC_PAGESIZE);
+        munmap((void *)store->generation, page > 0 ? (size_t)page : 4096);
     }
     free(store->dir);
     free(store->blobs_dir);

@@ -31,6 +31,16 @@ enum {
 int uv_store_open(uv_store **out, const char *dir, int flags);
 void uv_store_close(uv_store *store); /* accepts NULL */
 const char *uv_store_dir(const uv_store *store);
+
+/* The store's change generation: a number that grows after every committed change, by any
+ * process, of what a long-running reader may cache — artifacts (uploads, deletes) and project
+ * settings. Reading it is a memory load (a shared mapping of dir/unravel.gen), so a service
+ * can check it per request instead of reading the database. False when the store has no
+ * usable generation file (then every cached state must be read again). A process killed
+ * between a commit and its bump leaves the change unannounced: readers should also expire
+ * what they cache after a few seconds. */
+bool uv_store_generation(const uv_store *store, uint64_t *out);
+
 int uv_store_schema_version(const uv_store *store);
 
 /* ---- blobs -------------------------------------------------------------------------- */

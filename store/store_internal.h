@@ -53,7 +53,18 @@ struct uv_store {
     bool cache_scanned;
     /* service.c's prepared statements, allocated on first use */
     struct uv_store__service *service;
+    /* The store's change generation (store.c): a counter in the shared mapping of
+     * dir/unravel.gen (NULL when it could not be mapped), bumped after a commit that changed
+     * artifacts or project settings (state_dirty set by those writes). */
+    _Atomic uint64_t *generation;
+    bool state_dirty;
 };
+
+/* Marks the open transaction (or the next commit) as changing what services cache. */
+void uv_store__state_changed(uv_store *store);
+/* At the end of a transaction: when it changed such state and committed, bumps the
+ * generation (the counter only grows); either way the mark is cleared. */
+void uv_store__announce(uv_store *store, bool committed);
 
 /* Frees service.c's state (close path); accepts a store without any. */
 void uv_store__service_free(uv_store *store);

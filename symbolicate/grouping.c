@@ -14,10 +14,10 @@
  * every build. */
 #include "symbolicate/grouping.h"
 
+#include "formats/jv.h"
 #include "formats/sha256.h"
 
 #include <ctype.h>
-#include <jansson.h>
 #include <string.h>
 
 #define GROUPING_VERSION "uv-grouping-1\n"
@@ -192,9 +192,9 @@ static void hash_normalised(uv_sha256 *h, const char *message)
 /* Rollbar's data.level ("error", "warning" …); "" for other payloads. */
 static const char *level_of(const uv_trace *trace)
 {
-    if (trace->kind != UV_TRACE_ROLLBAR || !trace->json_root) return "";
-    const json_t *data = json_object_get(trace->json_root, "data");
-    const char *level = json_string_value(json_object_get(data, "level"));
+    if (trace->kind != UV_TRACE_ROLLBAR || !trace->json_doc) return "";
+    const uv_jv *data = uv_jv_get(trace->json_doc->root, "data");
+    const char *level = uv_jv_string(uv_jv_get(data, "level"));
     return level ? level : "";
 }
 

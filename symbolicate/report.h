@@ -4,7 +4,8 @@
  * `    at FUNCTION (SOURCE:LINE:COLUMN)` (line and column 1-based, as V8 prints them), followed by
  * source context when requested; payload input (Rollbar, Raygun) prints `Class: message` and
  * the frames innermost first.
- * JSON: payload input is the payload itself with a `resolved` object added to each frame;
+ * JSON: payload input is the payload's own text with a `resolved` object spliced into each
+ * frame object as its last member (then indented);
  * text input becomes {"kind":"text","exceptions":[{"class","message","frames":[…]}]}.
  * `resolved` = {status, function, function_source, source, line (1-based), column (1-based),
  * name, approximate, in_ignore_list, sourcemap, detail?, context?}. See docs/symbolicate.md.
@@ -34,11 +35,22 @@ int uv_report_json(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const 
  * is a JavaScript one, `native` NULL when none is native (then these equal the above). */
 int uv_report_text_with_native(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
                                uv_native_resolved *const *native);
-/* uv_report_json_with_native written compactly (formats/jsonw.c: no indentation, no final
- * newline), for storage: the service stores every result this way. */
-int uv_report_json_stored(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
-                          uv_native_resolved *const *native);
 int uv_report_json_with_native(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
                                uv_native_resolved *const *native);
+
+/* What the service stores per occurrence: only the results, not a second copy of the payload,
+ * compactly — {"unravel_resolution":2,"strings":[…],"exceptions":[[F, …], …]} with F the
+ * result of frame i of exception e (report.c describes the encoding), written directly. */
+#define UV_REPORT_RESOLUTION_KEY "unravel_resolution"
+int uv_report_resolution(uv_buf *out, const uv_trace *trace, uv_resolved_frame *const *frames,
+                         uv_native_resolved *const *native);
+/* Whether stored text is such a resolution (older stores hold the whole rendered payload). */
+bool uv_report_is_resolution(const char *text);
+/* The stored payload `raw` with each frame's R from `resolution` added as its `resolved`
+ * member: the same text uv_report_json_with_native gave at ingest, compact. The payload is
+ * parsed again (formats/trace.h) to find its frames; UV_EINVALID when either text is not what
+ * the service stores. */
+int uv_report_merge_stored(uv_buf *out, const char *raw, size_t raw_len, const char *resolution,
+                           size_t resolution_len);
 
 #endif

@@ -105,7 +105,7 @@ int uv_symbolicate_trace(uv_symbolicated **out, const uv_trace *trace,
 
 int uv_symbolicated_render_stored(const uv_symbolicated *result, uv_buf *out)
 {
-    return uv_report_json_stored(out, result->trace, result->js, result->native);
+    return uv_report_resolution(out, result->trace, result->js, result->native);
 }
 
 int uv_symbolicated_render(const uv_symbolicated *result, bool json, uv_buf *out)

@@ -61,7 +61,7 @@ int uv_symbolicate_trace(uv_symbolicated **out, const uv_trace *trace,
 
 /* Appends the text or JSON rendering (see report.h). */
 int uv_symbolicated_render(const uv_symbolicated *result, bool json, uv_buf *out);
-/* The JSON rendering written compactly, as the service stores it. */
+/* What the service stores: the results only (report.h, uv_report_resolution). */
 int uv_symbolicated_render_stored(const uv_symbolicated *result, uv_buf *out);
 
 void uv_symbolicated_free(uv_symbolicated *result); /* accepts NULL */

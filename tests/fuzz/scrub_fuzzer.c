@@ -1,9 +1,13 @@
-/* Fuzz target for formats/scrub.c: the input is parsed as JSON (jansson) and scrubbed three
- * times — with the defaults, with IP anonymization plus an extra pattern, and with IPs
- * dropped. After each pass an independent check walks the tree: no value under a key that
- * looks secret may survive (only null, booleans and "[scrubbed]" are allowed there), IP keys
- * hold only anonymized addresses (or are gone), and the tree still dumps to JSON that parses
- * back equal (strings stay valid UTF-8). Any violation aborts. */
+/* Fuzz target for formats/scrub.c: the input is parsed as JSON (formats/jv.h) and scrubbed
+ * three times, each on a fresh parse — with the defaults, with IP anonymization plus an extra
+ * pattern (twice: the second pass must find nothing more), and with IPs dropped. After each
+ * pass an independent check walks the tree: no value under a key that looks secret may
+ * survive (only null, booleans and "[scrubbed]" are allowed there), IP keys hold only
+ * anonymized addresses (or are gone), the document is marked modified exactly when something
+ * was replaced, and the written text parses back (jv and jansson: strings stay valid UTF-8)
+ * and writes again to the same bytes. Any violation aborts. */
+#include "formats/buf.h"
+#include "formats/jv.h"
 #include "formats/scrub.h"
 
 #include <ctype.h>
@@ -55,16 +59,16 @@ static bool key_is_ip(const char *key, size_t len)
     return false;
 }
 
-static bool is_scrubbed(const json_t *v)
+static bool is_scrubbed(const uv_jv *v)
 {
-    return json_is_string(v) && strcmp(json_string_value(v), UV_SCRUBBED) == 0;
+    return uv_jv_is(v, UV_JV_STRING) && strcmp(v->str, UV_SCRUBBED) == 0;
 }
 
 /* An anonymized list: "a, b" where every address anonymizes to itself. */
-static bool anonymized_list(const json_t *v)
+static bool anonymized_list(const uv_jv *v)
 {
-    if (!json_is_string(v)) return false;
-    char *copy = strdup(json_string_value(v));
+    if (!uv_jv_is(v, UV_JV_STRING)) return false;
+    char *copy = strdup(v->str);
     if (!copy) abort();
     bool ok = true;
     for (char *save = NULL, *part = strtok_r(copy, ",", &save); ok && part;
@@ -78,95 +82,84 @@ static bool anonymized_list(const json_t *v)
     return ok;
 }
 
-static void check_tree(json_t *root, const uv_scrub_rules *rules, bool extra)
+static void write_text(uv_buf *out, const uv_jv *root)
 {
-    json_t **stack = NULL;
-    size_t count = 0, cap = 0;
-#define PUSH(v)                                                                                    \
-    do {                                                                                           \
-        if (count == cap) {                                                                        \
-            cap = cap ? cap * 2 : 64;                                                              \
-            stack = realloc(stack, cap * sizeof *stack);                                           \
-            if (!stack) abort();                                                                   \
-        }                                                                                          \
-        stack[count++] = (v);                                                                      \
-    } while (0)
-    if (json_is_object(root) || json_is_array(root)) PUSH(root);
-    while (count) {
-        json_t *c = stack[--count];
-        if (json_is_array(c)) {
-            for (size_t i = 0; i < json_array_size(c); i++) {
-                json_t *v = json_array_get(c, i);
-                if (json_is_object(v) || json_is_array(v)) PUSH(v);
-            }
-            continue;
-        }
-        const char *key;
-        json_t *v;
-        json_object_foreach(c, key, v)
-        {
-            size_t len = json_object_iter_key_len(json_object_key_to_iter(key));
-            if (key_is_secret(key, len, extra)) {
-                if (!json_is_null(v) && !json_is_boolean(v) && !is_scrubbed(v)) abort();
-                continue;
-            }
-            if (key_is_ip(key, len)) {
-                if (rules->ip_policy == UV_IP_DROP && !json_is_null(v)) abort();
-                if (rules->ip_policy == UV_IP_ANONYMIZE && !json_is_null(v) && !is_scrubbed(v) &&
-                    !anonymized_list(v))
+    out->len = 0;
+    if (uv_jv_write(out, root) != 0) abort();
+}
+
+static void check_tree(const uv_jv_doc *doc, const uv_scrub_rules *rules, bool extra)
+{
+    /* Depth first through the first/next/parent links (no recursion: any depth). */
+    const uv_jv *root = doc->root, *v = root->first;
+    while (v) {
+        if (uv_jv_is(v->parent, UV_JV_OBJECT)) {
+            if (key_is_secret(v->key, v->key_len, extra) && v->type != UV_JV_NULL &&
+                v->type != UV_JV_FALSE && v->type != UV_JV_TRUE && !is_scrubbed(v))
+                abort();
+            else if (key_is_ip(v->key, v->key_len) && v->type != UV_JV_NULL) {
+                if (rules->ip_policy == UV_IP_DROP) abort();
+                if (rules->ip_policy == UV_IP_ANONYMIZE && !is_scrubbed(v) && !anonymized_list(v))
                     abort();
             }
-            if (json_is_object(v) || json_is_array(v)) PUSH(v);
         }
+        if (v->first) {
+            v = v->first;
+            continue;
+        }
+        while (v && !v->next && v != root)
+            v = v->parent;
+        v = v && v != root ? v->next : NULL;
     }
-    free(stack);
-#undef PUSH
-    /* Still valid JSON with valid strings. */
-    char *text = json_dumps(root, JSON_ENCODE_ANY | JSON_COMPACT);
-    if (!text) abort();
-    json_t *back = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-    if (!back || !json_equal(back, root)) abort();
+    /* Still valid JSON with valid strings: jansson reads it (the stored payload is read with
+     * jansson later), jv reads it and writes it back to the same bytes. */
+    uv_buf text = UV_BUF_INIT, again = UV_BUF_INIT;
+    write_text(&text, root);
+    json_t *back = json_loadb((const char *)text.data, text.len, JSON_DECODE_ANY, NULL);
+    if (!back) abort();
     json_decref(back);
-    free(text);
+    uv_jv_doc *reparsed = NULL;
+    if (uv_jv_parse(&reparsed, (const char *)text.data, text.len, NULL, NULL) != 0) abort();
+    write_text(&again, reparsed->root);
+    if (again.len != text.len || memcmp(again.data, text.data, text.len) != 0) abort();
+    uv_jv_free(reparsed);
+    uv_buf_free(&again);
+    uv_buf_free(&text);
+}
+
+/* Parses the input afresh, scrubs it with `rules` (`passes` times), checks the result. */
+static void scrub_and_check(const uint8_t *data, size_t size, const uv_scrub_rules *rules,
+                            bool extra, int passes)
+{
+    uv_jv_doc *doc = NULL;
+    if (uv_jv_parse(&doc, (const char *)data, size, NULL, NULL) != 0) return;
+    size_t n = uv_scrub_jv(doc, rules);
+    if (n == (size_t)-1) abort(); /* no allocation fails here */
+    if ((n > 0) != doc->modified) abort();
+    check_tree(doc, rules, extra);
+    for (int pass = 1; pass < passes; pass++) {
+        /* A second pass leaves secrets scrubbed and finds nothing more. */
+        if (uv_scrub_jv(doc, rules) != 0) abort();
+        check_tree(doc, rules, extra);
+    }
+    uv_jv_free(doc);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    json_t *original = json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-    if (!original) return 0;
-
     uv_scrub_rules rules = uv_scrub_defaults();
-    json_t *tree = json_deep_copy(original);
-    if (tree) {
-        uv_scrub_json(tree, &rules);
-        check_tree(tree, &rules, false);
-        json_decref(tree);
-    }
+    scrub_and_check(data, size, &rules, false, 1);
 
     static const char *const extra[] = {"employee"};
     rules = uv_scrub_defaults();
     rules.extra_patterns = extra;
     rules.extra_pattern_count = 1;
     rules.ip_policy = UV_IP_ANONYMIZE;
-    tree = json_deep_copy(original);
-    if (tree) {
-        uv_scrub_json(tree, &rules);
-        check_tree(tree, &rules, true);
-        /* A second pass leaves secrets scrubbed (it may only find more, never undo). */
-        uv_scrub_json(tree, &rules);
-        check_tree(tree, &rules, true);
-        json_decref(tree);
-    }
+    scrub_and_check(data, size, &rules, true, 2);
 
     rules = uv_scrub_defaults();
     rules.ip_policy = UV_IP_DROP;
     rules.scrub_card_numbers = false;
-    tree = json_deep_copy(original);
-    if (tree) {
-        uv_scrub_json(tree, &rules);
-        check_tree(tree, &rules, false);
-        json_decref(tree);
-    }
-    json_decref(original);
+    scrub_and_check(data, size, &rules, false, 1);
     return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,6 +50,25 @@ static void cleanup(void)
     if (map_path[0]) unlink(map_path);
 }
 
+/* What the service stores (the resolution) merged back into the payload must be what the
+ * report gives for the same frames. */
+static void check_stored(const uv_trace *trace, uv_resolved_frame *const *frames, const char *raw,
+                         size_t raw_len, const uv_buf *report)
+{
+    uv_buf stored = UV_BUF_INIT, merged = UV_BUF_INIT;
+    if (uv_report_resolution(&stored, trace, frames, NULL) != 0) abort();
+    if (!uv_report_is_resolution((const char *)stored.data)) abort();
+    if (uv_report_merge_stored(&merged, raw, raw_len, (const char *)stored.data, stored.len) != 0)
+        abort();
+    json_t *a = json_loadb((const char *)report->data, report->len, 0, NULL);
+    json_t *b = json_loadb((const char *)merged.data, merged.len, 0, NULL);
+    if (!a || !b || !json_equal(a, b)) abort();
+    json_decref(a);
+    json_decref(b);
+    uv_buf_free(&stored);
+    uv_buf_free(&merged);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!map_path[0]) {
@@ -75,7 +95,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         uv_buf text = UV_BUF_INIT, json = UV_BUF_INIT;
         (void)uv_report_text(&text, trace, frames);
-        (void)uv_report_json(&json, trace, frames);
+        int json_rc = uv_report_json(&json, trace, frames);
+        if (json_rc == 0 && trace->json_doc) {
+            check_stored(trace, frames, (const char *)data, size, &json);
+            /* Without source context every frame takes the compact (array) form. */
+            for (size_t e = 0; e < trace->exception_count; e++)
+                for (size_t f = 0; f < trace->exceptions[e].frame_count; f++)
+                    frames[e][f].context_line = NULL;
+            uv_buf plain = UV_BUF_INIT;
+            if (uv_report_json(&plain, trace, frames) != 0) abort();
+            check_stored(trace, frames, (const char *)data, size, &plain);
+            uv_buf_free(&plain);
+        }
         uv_buf_free(&text);
         uv_buf_free(&json);
     }

@@ -1,9 +1,12 @@
 /* Fuzz target for formats/trace.c: the whole input through uv_trace_parse (Rollbar, Raygun,
- * native Symbolicator/Sentry payloads or text with JavaScript, glibc and gdb frames), then
+ * native Symbolicator/Sentry payloads or text with JavaScript, glibc and gdb frames) and, when
+ * it is JSON, through uv_jv_parse + uv_trace_parse_jv, which must agree; then
  * each line through uv_trace_parse_frame_line with an exact and a short
  * scratch buffer. Every string of a parsed model is read so ASan sees stray pointers, and
  * the model's invariants are checked with abort(). */
 #include "formats/trace.h"
+
+#include "formats/jv.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,16 +52,55 @@ static void check_trace(const uv_trace *t)
     }
 }
 
+/* The same payload parsed by the caller (the service's way) reads as uv_trace_parse reads it. */
+static void check_borrowed(const char *text, size_t size, int rc, const uv_trace *trace)
+{
+    uv_jv_doc *doc;
+    if (uv_jv_parse(&doc, text, size, NULL, NULL) != 0) return;
+    uv_trace *borrowed = NULL;
+    int borrowed_rc = uv_trace_parse_jv(&borrowed, doc);
+    if (borrowed_rc == 0) {
+        if (borrowed->json_doc != doc) abort();
+        check_trace(borrowed);
+    } else if (borrowed) {
+        abort();
+    }
+    /* uv_trace_parse reads JSON when the text starts with '{' (after blanks). */
+    size_t first = 0;
+    while (first < size && (text[first] == ' ' || text[first] == '\t' || text[first] == '\r' ||
+                            text[first] == '\n' || text[first] == '\v' || text[first] == '\f'))
+        first++;
+    if (first < size && text[first] == '{') {
+        if (rc != borrowed_rc) abort();
+        if (trace &&
+            (trace->kind != borrowed->kind || trace->exception_count != borrowed->exception_count ||
+             trace->module_count != borrowed->module_count))
+            abort();
+        for (size_t i = 0; trace && i < trace->exception_count; i++) {
+            const uv_trace_exception *a = &trace->exceptions[i], *b = &borrowed->exceptions[i];
+            if (a->frame_count != b->frame_count || strcmp(a->message, b->message) != 0) abort();
+            for (size_t j = 0; j < a->frame_count; j++)
+                if (strcmp(a->frames[j].url, b->frames[j].url) != 0 ||
+                    a->frames[j].line != b->frames[j].line ||
+                    a->frames[j].address != b->frames[j].address)
+                    abort();
+        }
+    }
+    uv_trace_free(borrowed);
+    uv_jv_free(doc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
     uv_trace *trace = NULL;
-    if (uv_trace_parse(&trace, text, size) == 0) {
+    int rc = uv_trace_parse(&trace, text, size);
+    if (rc == 0)
         check_trace(trace);
-        uv_trace_free(trace);
-    } else if (trace) {
+    else if (trace)
         abort(); /* failure must leave *out NULL */
-    }
+    check_borrowed(text, size, rc, trace);
+    uv_trace_free(trace);
 
     size_t start = 0;
     for (size_t i = 0; i <= size; i++) {

@@ -3,9 +3,9 @@
 #include "formats/trace.h"
 
 #include "formats/error.h"
+#include "formats/jv.h"
 #include "test.h"
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -217,7 +217,7 @@ TEST(node_uncaught_preamble)
     uv_trace *t = parse_fixture("node-sync.txt");
     if (!t) return;
     CHECK_INT(t->kind, UV_TRACE_TEXT);
-    CHECK(t->json_root == NULL);
+    CHECK(t->json_doc == NULL);
     CHECK(t->version == NULL);
     CHECK_INT(t->text_line_count, 16);
     CHECK_STR(t->text_lines[0], "/app/sync.js:3");
@@ -483,7 +483,7 @@ TEST(rollbar_browser_trace)
     uv_trace *t = parse_fixture("rollbar-browser.json");
     if (!t) return;
     CHECK_INT(t->kind, UV_TRACE_ROLLBAR);
-    CHECK(t->json_root != NULL);
+    CHECK(t->json_doc != NULL);
     CHECK_STR(t->version, "1.4.2");
     CHECK_STR(t->platform, "browser");
     CHECK_INT(t->text_line_count, 0);
@@ -491,7 +491,7 @@ TEST(rollbar_browser_trace)
     const uv_trace_exception *e = &t->exceptions[0];
     CHECK_STR(e->exception_class, "TypeError");
     CHECK_STR(e->message, "undefined is not an object (evaluating 'user.name')");
-    CHECK(json_is_object((json_t *)e->json));
+    CHECK(uv_jv_is(e->json, UV_JV_OBJECT));
     CHECK_INT(e->frame_count, 4);
     /* Reversed: the last frame of the payload (most recent call) comes first. */
     const char *app = "https://shop.example.com/static/app.min.js";
@@ -499,8 +499,8 @@ TEST(rollbar_browser_trace)
     check_frame("rb 1", &e->frames[1], "[anonymous]", "(unknown)", NONE, NONE, true);
     check_frame("rb 2", &e->frames[2], "Array.map", app, 0, 20771, false);
     check_frame("rb 3", &e->frames[3], "[anonymous]", app, 2, 6, false);
-    json_t *code = json_object_get((json_t *)e->frames[0].json, "code");
-    CHECK_STR(json_string_value(code), "function renderUser(u){return u.name}");
+    const uv_jv *code = uv_jv_get(e->frames[0].json, "code");
+    CHECK_STR(uv_jv_string(code), "function renderUser(u){return u.name}");
     uv_trace_free(t);
 }
 
@@ -742,7 +742,7 @@ TEST(json_errors)
         CHECK(t == NULL);
         CHECK_CONTAINS(uv_error_last()->message, c->message);
     }
-    /* Deep nesting is bounded by jansson's parser depth, reported as a syntax error. */
+    /* Deep nesting is bounded by the JSON parser's depth, reported as a syntax error. */
     size_t n = 5000;
     char *deep = malloc(2 * n + 16);
     size_t at = 0;

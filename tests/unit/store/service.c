@@ -874,6 +874,46 @@ static int collect_project(int64_t id, const char *name, void *ctx)
     return 0;
 }
 
+/* The change generation: bumped after commits that change artifacts or settings (seen by
+ * another handle at once), not by other writes, not by rolled-back changes. */
+TEST(generation)
+{
+    uv_store *s = open_new("generation");
+    if (!s) return;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/generation", root);
+    uv_store *other = NULL;
+    CHECK_INT(uv_store_open(&other, dir, UV_STORE_READONLY), 0);
+    if (!other) {
+        uv_store_close(s);
+        return;
+    }
+    uint64_t g0 = 0, g = 0, seen = 0;
+    CHECK(uv_store_generation(s, &g0));
+    int64_t p = 0;
+    CHECK_INT(uv_store_project_ensure(s, "web", &p), 0);
+    uv_occurrence_in in = occ(p, "f", "1.0", 5);
+    uv_occurrence_ack ack;
+    CHECK_INT(uv_store_occurrence_put(s, &in, &ack), 0);
+    CHECK(uv_store_generation(s, &g) && g == g0); /* occurrences are not cached state */
+    char hex[UV_HASH_HEX];
+    CHECK_INT(uv_store_blob_put(s, "x", 1, hex), 0);
+    CHECK_INT(uv_store_artifact_put(s, p, "1.0", "source", "~/a.js", hex, 1, NULL, NULL), 0);
+    CHECK(uv_store_generation(s, &g) && g == g0 + 1);
+    CHECK(uv_store_generation(other, &seen) && seen == g);
+    CHECK_INT(uv_store_project_settings_set(s, p, "{\"ip\":\"drop\"}"), 0);
+    CHECK(uv_store_generation(other, &seen) && seen == g0 + 2);
+    CHECK_INT(uv_store_begin(s), 0);
+    CHECK_INT(uv_store_artifact_put(s, p, "1.0", "source", "~/b.js", hex, 1, NULL, NULL), 0);
+    CHECK(uv_store_generation(s, &g) && g == g0 + 2); /* not before the commit */
+    CHECK_INT(uv_store_rollback(s), 0);
+    CHECK(uv_store_generation(s, &g) && g == g0 + 2);
+    CHECK_INT(uv_store_artifact_delete(s, p, "1.0", "source", "~/a.js"), 0);
+    CHECK(uv_store_generation(other, &seen) && seen == g0 + 3);
+    uv_store_close(other);
+    uv_store_close(s);
+}
+
 TEST(versions_projects_settings)
 {
     uv_store *s = open_new("projects");
@@ -1120,6 +1160,7 @@ int main(void)
 {
     temp_dir(root, sizeof root);
     RUN(scopes);
+    RUN(generation);
     RUN(tokens);
     RUN(occurrences_group_into_items);
     RUN(duplicate_uuid);
