@@ -438,6 +438,12 @@ static int open_db(uv_store *store, const char *db_path)
     sqlite3_extended_result_codes(store->db, 1);
     sqlite3_busy_timeout(store->db, UV_STORE_BUSY_TIMEOUT_MS);
     if (!(store->flags & UV_STORE_READONLY)) {
+        /* 16 KiB pages for a new database (a no-op for an existing one): an occurrence row
+         * (~2–4 KB of payload and results) then shares its page with others, and a group
+         * commit writes fewer, larger log frames — ~15% more occurrences a second than with
+         * SQLite's 4 KiB default (docs/benchmarks.md). Set before WAL mode, which fixes it. */
+        rc = exec_sql(store, "PRAGMA page_size=16384", "setting the page size");
+        if (rc) return rc;
         rc = set_journal_wal(store);
         if (rc) return rc;
     }
