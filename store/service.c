@@ -648,8 +648,72 @@ static void environments_add(char out[512], const char *envs, const char *env)
     snprintf(out + used, 512 - used, "%s%s", used ? "," : "", env);
 }
 
-/* One put inside an open transaction. */
-static int occurrence_put_tx(uv_store *store, const uv_occurrence_in *in, uv_occurrence_ack *out)
+/* What one group's transaction already read or wrote, so the rows after the first of a
+ * version or an item skip the lookups (a burst of one error is one item and one version): the
+ * versions ensured and the items' current fields. Valid only inside that transaction. */
+#define MEMO_VERSIONS 16
+#define MEMO_ITEMS 8
+typedef struct {
+    struct {
+        int64_t project_id;
+        const char *version; /* borrowed from the group's input */
+    } versions[MEMO_VERSIONS];
+    size_t version_count;
+    struct {
+        int64_t project_id;
+        const char *fingerprint; /* borrowed */
+        int64_t item_id;
+        char status[16], resolved_in[256], envs[512];
+    } items[MEMO_ITEMS];
+    size_t item_count, item_next;
+} batch_memo;
+
+static bool memo_has_version(const batch_memo *m, int64_t project_id, const char *version)
+{
+    for (size_t i = 0; m && i < m->version_count; i++)
+        if (m->versions[i].project_id == project_id && strcmp(m->versions[i].version, version) == 0)
+            return true;
+    return false;
+}
+
+static void memo_add_version(batch_memo *m, int64_t project_id, const char *version)
+{
+    if (!m || m->version_count == MEMO_VERSIONS) return;
+    m->versions[m->version_count].project_id = project_id;
+    m->versions[m->version_count].version = version;
+    m->version_count++;
+}
+
+static int memo_find_item(const batch_memo *m, int64_t project_id, const char *fingerprint)
+{
+    for (size_t i = 0; m && i < m->item_count; i++)
+        if (m->items[i].project_id == project_id &&
+            strcmp(m->items[i].fingerprint, fingerprint) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Records an item's fields as this transaction left them. */
+static void memo_set_item(batch_memo *m, int slot, int64_t project_id, const char *fingerprint,
+                          int64_t item_id, const char *status, const char *resolved_in,
+                          const char *envs)
+{
+    if (!m) return;
+    if (slot < 0) {
+        slot = (int)(m->item_count < MEMO_ITEMS ? m->item_count++ : m->item_next);
+        m->item_next = (m->item_next + 1) % MEMO_ITEMS;
+    }
+    m->items[slot].project_id = project_id;
+    m->items[slot].fingerprint = fingerprint;
+    m->items[slot].item_id = item_id;
+    snprintf(m->items[slot].status, sizeof m->items[slot].status, "%s", status);
+    snprintf(m->items[slot].resolved_in, sizeof m->items[slot].resolved_in, "%s", resolved_in);
+    snprintf(m->items[slot].envs, sizeof m->items[slot].envs, "%s", envs);
+}
+
+/* One put inside an open transaction (`memo`: the group's, or NULL). */
+static int occurrence_put_tx(uv_store *store, const uv_occurrence_in *in, uv_occurrence_ack *out,
+                             batch_memo *memo)
 {
     occurrence_fields f;
     int rc = check_occurrence(store, in, &f);
@@ -673,32 +737,42 @@ static int occurrence_put_tx(uv_store *store, const uv_occurrence_in *in, uv_occ
     stmt_put(&use);
     if (rc || out->duplicate) return rc;
 
-    if (*f.version) {
+    if (*f.version && !memo_has_version(memo, in->project_id, f.version)) {
         rc = version_ensure(store, in->project_id, f.version);
         if (rc) return rc;
+        memo_add_version(memo, in->project_id, f.version);
     }
 
-    rc = stmt_get(store, S_ITEM_FIND, &use);
-    if (rc) return rc;
-    sqlite3_bind_int64(use.st, 1, in->project_id);
-    sqlite3_bind_text(use.st, 2, in->fingerprint, -1, SQLITE_STATIC);
-    step = sqlite3_step(use.st);
-    bool found = step == SQLITE_ROW;
     char status[16] = "", resolved_in[256] = "", envs[512] = "";
+    int memo_slot = memo_find_item(memo, in->project_id, in->fingerprint);
+    bool found = memo_slot >= 0;
     if (found) {
-        out->item_id = sqlite3_column_int64(use.st, 0);
-        rc = copy_text(store, use.st, 1, status, sizeof status, "item", "status", out->item_id);
-        if (rc == 0)
-            rc = copy_text(store, use.st, 2, resolved_in, sizeof resolved_in, "item",
-                           "resolved_in_version", out->item_id);
-        if (rc == 0)
-            rc = copy_text(store, use.st, 3, envs, sizeof envs, "item", "environments",
-                           out->item_id);
-    } else if (step != SQLITE_DONE) {
-        rc = uv_store__sql_error(store, step, "finding an item");
+        out->item_id = memo->items[memo_slot].item_id;
+        snprintf(status, sizeof status, "%s", memo->items[memo_slot].status);
+        snprintf(resolved_in, sizeof resolved_in, "%s", memo->items[memo_slot].resolved_in);
+        snprintf(envs, sizeof envs, "%s", memo->items[memo_slot].envs);
+    } else {
+        rc = stmt_get(store, S_ITEM_FIND, &use);
+        if (rc) return rc;
+        sqlite3_bind_int64(use.st, 1, in->project_id);
+        sqlite3_bind_text(use.st, 2, in->fingerprint, -1, SQLITE_STATIC);
+        step = sqlite3_step(use.st);
+        found = step == SQLITE_ROW;
+        if (found) {
+            out->item_id = sqlite3_column_int64(use.st, 0);
+            rc = copy_text(store, use.st, 1, status, sizeof status, "item", "status", out->item_id);
+            if (rc == 0)
+                rc = copy_text(store, use.st, 2, resolved_in, sizeof resolved_in, "item",
+                               "resolved_in_version", out->item_id);
+            if (rc == 0)
+                rc = copy_text(store, use.st, 3, envs, sizeof envs, "item", "environments",
+                               out->item_id);
+        } else if (step != SQLITE_DONE) {
+            rc = uv_store__sql_error(store, step, "finding an item");
+        }
+        stmt_put(&use);
+        if (rc) return rc;
     }
-    stmt_put(&use);
-    if (rc) return rc;
 
     char new_envs[512];
     environments_add(new_envs, envs, f.environment);
@@ -716,6 +790,8 @@ static int occurrence_put_tx(uv_store *store, const uv_occurrence_in *in, uv_occ
         rc = step_write(store, &use, in->project_id, "creating an item");
         if (rc) return rc;
         out->item_id = sqlite3_last_insert_rowid(store->db);
+        memo_set_item(memo, memo_slot, in->project_id, in->fingerprint, out->item_id, "active", "",
+                      new_envs);
     } else {
         bool reactivate = false;
         if (strcmp(status, "resolved") == 0) {
@@ -738,6 +814,8 @@ static int occurrence_put_tx(uv_store *store, const uv_occurrence_in *in, uv_occ
         rc = step_write(store, &use, in->project_id, "updating an item");
         if (rc) return rc;
         out->reactivated = reactivate;
+        memo_set_item(memo, memo_slot, in->project_id, in->fingerprint, out->item_id,
+                      reactivate ? "active" : status, reactivate ? "" : resolved_in, new_envs);
     }
 
     rc = stmt_get(store, S_OCC_INSERT, &use);
@@ -768,7 +846,7 @@ int uv_store_occurrence_put(uv_store *store, const uv_occurrence_in *in, uv_occu
     bool owned;
     rc = own_begin(store, &owned);
     if (rc) return rc;
-    rc = occurrence_put_tx(store, in, out);
+    rc = occurrence_put_tx(store, in, out, NULL);
     rc = own_end(store, owned, rc);
     if (rc) {
         out->id = out->item_id = 0;
@@ -786,10 +864,12 @@ int uv_store_occurrence_put_batch(uv_store *store, const uv_occurrence_in *in, s
     bool owned;
     rc = own_begin(store, &owned);
     if (rc) return rc;
+    batch_memo *memo = calloc(1, sizeof *memo); /* NULL: every row looks up (still correct) */
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = occurrence_put_tx(store, &in[i], &out[i]);
+        rc = occurrence_put_tx(store, &in[i], &out[i], memo);
         if (rc) uv_error_prefix("occurrence %zu of %zu", i, n);
     }
+    free(memo);
     rc = own_end(store, owned, rc);
     if (rc) memset(out, 0, n * sizeof *out);
     return rc;

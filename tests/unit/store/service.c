@@ -876,6 +876,43 @@ static int collect_project(int64_t id, const char *name, void *ctx)
 
 /* The change generation: bumped after commits that change artifacts or settings (seen by
  * another handle at once), not by other writes, not by rolled-back changes. */
+TEST(batch_memo)
+{
+    /* One group, one item seen again and again (the rows after the first take the item and
+     * version from the group's memo): counts, environments and Rollbar's reactivation rule hold
+     * as if each row were stored alone. */
+    uv_store *s = open_new("memo");
+    if (!s) return;
+    int64_t p = 0;
+    CHECK_INT(uv_store_project_ensure(s, "web", &p), 0);
+    uv_occurrence_in first[2] = {occ(p, "one", "1.0", 10), occ(p, "one", "1.1", 12)};
+    uv_occurrence_ack out[2];
+    CHECK_INT(uv_store_occurrence_put_batch(s, first, 2, out), 0);
+    CHECK_INT(uv_store_item_update(s, p, out[0].item_id, UV_ITEM_RESOLVED, "1.1"), 0);
+    uv_occurrence_in again[5] = {
+        occ(p, "one", "1.1", 30), occ(p, "one", "1.0", 31),  occ(p, "one", "1.2", 32),
+        occ(p, "one", "1.2", 33), occ(p, "four", "1.2", 34),
+    };
+    again[1].environment = "staging";
+    again[3].environment = "qa";
+    uv_occurrence_ack acks[5];
+    CHECK_INT(uv_store_occurrence_put_batch(s, again, 5, acks), 0);
+    CHECK(!acks[0].reactivated && !acks[1].reactivated); /* not later than 1.1 */
+    CHECK(acks[2].reactivated);                          /* 1.2 was first seen after 1.1 */
+    CHECK(!acks[3].reactivated);                         /* already active again */
+    CHECK_INT(acks[3].item_id, out[0].item_id);
+    CHECK(acks[4].item_id != out[0].item_id);
+    uv_item item;
+    CHECK_INT(uv_store_item_get(s, p, out[0].item_id, &item), 0);
+    CHECK_INT(item.total_occurrences, 6);
+    CHECK_INT(item.status, UV_ITEM_ACTIVE);
+    CHECK_STR(item.resolved_in_version, "");
+    CHECK_STR(item.environments, "production,staging,qa");
+    CHECK_INT(item.last_seen, 33);
+
+    uv_store_close(s);
+}
+
 TEST(generation)
 {
     uv_store *s = open_new("generation");
@@ -1161,6 +1198,7 @@ int main(void)
     temp_dir(root, sizeof root);
     RUN(scopes);
     RUN(generation);
+    RUN(batch_memo);
     RUN(tokens);
     RUN(occurrences_group_into_items);
     RUN(duplicate_uuid);
