@@ -2,6 +2,7 @@
  * to original ones exactly as mozilla source-map's originalPositionFor does. */
 #include "cli/cli.h"
 
+#include "formats/buf.h"
 #include "formats/error.h"
 #include "formats/sourcemap.h"
 
@@ -178,14 +179,8 @@ static int run_check(const char *path)
 
 static void put_u32(uint32_t v)
 {
-    char tmp[10];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        putchar_unlocked(tmp[--n]);
+    char text[20];
+    fwrite_unlocked(text, 1, uv_format_u64(text, v), stdout);
 }
 
 static void put_view(uv_str s)

@@ -91,3 +91,16 @@ void uv_buf_free(uv_buf *b)
     free(b->data);
     *b = UV_BUF_INIT;
 }
+
+size_t uv_format_u64(char *out, uint64_t v)
+{
+    char digits[20];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = digits[n - 1 - i];
+    return n;
+}

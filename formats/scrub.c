@@ -794,19 +794,6 @@ static void scrub_string(scrub_ctx *ctx, uv_jv *value)
         ctx->failed = true;
 }
 
-static void format_decimal(uint64_t v, char *out, size_t *len)
-{
-    char reversed[20];
-    size_t n = 0;
-    do {
-        reversed[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = reversed[n - 1 - i];
-    *len = n;
-}
-
 /* Whether a JSON number looks like a card number: its magnitude's integer digits. */
 static bool number_is_card(const uv_jv *value)
 {
@@ -823,9 +810,7 @@ static bool number_is_card(const uv_jv *value)
     }
     if (magnitude < 1000000000000u) return false; /* fewer than 13 digits */
     char digits[20];
-    size_t n;
-    format_decimal(magnitude, digits, &n);
-    return is_card_number(digits, n);
+    return is_card_number(digits, uv_format_u64(digits, magnitude));
 }
 
 /* The IP policy for the value of `member`, under an IP key. */

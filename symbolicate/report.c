@@ -64,25 +64,10 @@ static int put_key(uv_buf *out, const char *key, bool first)
     return rc;
 }
 
-/* Writes v in decimal at out (at most 20 bytes, no NUL); returns the length. snprintf costs
- * more than the rest of a frame's encoding together. */
-static size_t format_decimal(char *out, uint64_t v)
-{
-    char digits[20];
-    size_t n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = digits[n - 1 - i];
-    return n;
-}
-
 static int put_uint(uv_buf *out, uint64_t v)
 {
     char text[20];
-    return uv_buf_append(out, text, format_decimal(text, v));
+    return uv_buf_append(out, text, uv_format_u64(text, v));
 }
 
 static int put_hex(uv_buf *out, bool present, uint64_t v)
@@ -470,7 +455,7 @@ static int put_js_cells(uv_buf *out, string_table *t, const uv_resolved_frame *f
     for (size_t i = 0; i < JS_CELLS; i++) {
         if (cells[i] < 0) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
         text[n++] = i ? ',' : '[';
-        n += format_decimal(text + n, (uint64_t)cells[i]);
+        n += uv_format_u64(text + n, (uint64_t)cells[i]);
     }
     text[n++] = ']';
     return uv_buf_append(out, text, n);
