@@ -104,8 +104,8 @@ static const char *const svc_sql[S_COUNT] = {
         " (SELECT coalesce(max(counter), 0) + 1 FROM items WHERE project_id = ?1),"
         " ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7, ?8)",
     [S_ITEM_UPDATE] =
-        "UPDATE items SET title = ?2, exception_class = ?3, level = ?4, total = total + 1,"
-        " first_seen = min(first_seen, ?5), last_seen = max(last_seen, ?5), environments = ?6,"
+        "UPDATE items SET title = ?2, exception_class = ?3, level = ?4, total = total + ?9,"
+        " first_seen = min(first_seen, ?5), last_seen = max(last_seen, ?10), environments = ?6,"
         " last_version = CASE WHEN ?7 = '' THEN last_version ELSE ?7 END,"
         " status = CASE WHEN ?8 THEN 'active' ELSE status END,"
         " resolved_in_version = CASE WHEN ?8 THEN '' ELSE resolved_in_version END"
@@ -650,7 +650,10 @@ static void environments_add(char out[512], const char *envs, const char *env)
 
 /* What one group's transaction already read or wrote, so the rows after the first of a
  * version or an item skip the lookups (a burst of one error is one item and one version): the
- * versions ensured and the items' current fields. Valid only inside that transaction. */
+ * versions ensured and the items' current fields. Updates of an item already in the database
+ * are folded into one per group (`pending`: counts, first/last seen, the last row's title,
+ * class and level, environments, the last version, reactivation) and written when the slot is
+ * reused or before the commit. Valid only inside that transaction. */
 #define MEMO_VERSIONS 16
 #define MEMO_ITEMS 8
 typedef struct {
@@ -659,11 +662,16 @@ typedef struct {
         const char *version; /* borrowed from the group's input */
     } versions[MEMO_VERSIONS];
     size_t version_count;
-    struct {
+    struct memo_item {
         int64_t project_id;
         const char *fingerprint; /* borrowed */
         int64_t item_id;
         char status[16], resolved_in[256], envs[512];
+        /* the folded update, when pending */
+        bool pending, reactivate;
+        int64_t count, first_seen, last_seen;
+        const char *title, *exception_class, *level, *version; /* borrowed; version "" = none */
+        size_t title_len;
     } items[MEMO_ITEMS];
     size_t item_count, item_next;
 } batch_memo;
@@ -693,23 +701,72 @@ static int memo_find_item(const batch_memo *m, int64_t project_id, const char *f
     return -1;
 }
 
-/* Records an item's fields as this transaction left them. */
-static void memo_set_item(batch_memo *m, int slot, int64_t project_id, const char *fingerprint,
-                          int64_t item_id, const char *status, const char *resolved_in,
-                          const char *envs)
+/* The item update: `count` more occurrences seen from `first_seen` to `last_seen`. */
+static int item_update(uv_store *store, int64_t project_id, int64_t item_id, const char *title,
+                       size_t title_len, const char *exception_class, const char *level,
+                       int64_t first_seen, int64_t last_seen, const char *envs, const char *version,
+                       bool reactivate, int64_t count)
 {
-    if (!m) return;
-    if (slot < 0) {
-        slot = (int)(m->item_count < MEMO_ITEMS ? m->item_count++ : m->item_next);
-        m->item_next = (m->item_next + 1) % MEMO_ITEMS;
-    }
-    m->items[slot].project_id = project_id;
-    m->items[slot].fingerprint = fingerprint;
-    m->items[slot].item_id = item_id;
-    snprintf(m->items[slot].status, sizeof m->items[slot].status, "%s", status);
-    snprintf(m->items[slot].resolved_in, sizeof m->items[slot].resolved_in, "%s", resolved_in);
-    snprintf(m->items[slot].envs, sizeof m->items[slot].envs, "%s", envs);
+    stmt_use use;
+    int rc = stmt_get(store, S_ITEM_UPDATE, &use);
+    if (rc) return rc;
+    sqlite3_bind_int64(use.st, 1, item_id);
+    sqlite3_bind_text(use.st, 2, title, (int)title_len, SQLITE_STATIC);
+    sqlite3_bind_text(use.st, 3, exception_class, -1, SQLITE_STATIC);
+    sqlite3_bind_text(use.st, 4, level, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(use.st, 5, first_seen);
+    sqlite3_bind_text(use.st, 6, envs, -1, SQLITE_STATIC);
+    sqlite3_bind_text(use.st, 7, version, -1, SQLITE_STATIC);
+    sqlite3_bind_int(use.st, 8, reactivate);
+    sqlite3_bind_int64(use.st, 9, count);
+    sqlite3_bind_int64(use.st, 10, last_seen);
+    return step_write(store, &use, project_id, "updating an item");
 }
+
+/* Writes a slot's folded update, if any. */
+static int memo_flush_item(uv_store *store, batch_memo *m, size_t slot)
+{
+    if (!m->items[slot].pending) return 0;
+    m->items[slot].pending = false;
+    return item_update(store, m->items[slot].project_id, m->items[slot].item_id,
+                       m->items[slot].title, m->items[slot].title_len,
+                       m->items[slot].exception_class, m->items[slot].level,
+                       m->items[slot].first_seen, m->items[slot].last_seen, m->items[slot].envs,
+                       m->items[slot].version, m->items[slot].reactivate, m->items[slot].count);
+}
+
+static int memo_flush(uv_store *store, batch_memo *m)
+{
+    int rc = 0;
+    for (size_t i = 0; m && rc == 0 && i < m->item_count; i++)
+        rc = memo_flush_item(store, m, i);
+    return rc;
+}
+
+/* Records an item's fields as this transaction left them. */
+static int memo_set_item(uv_store *store, batch_memo *m, int *slot, int64_t project_id,
+                         const char *fingerprint, int64_t item_id, const char *status,
+                         const char *resolved_in, const char *envs)
+{
+    if (!m) return 0;
+    if (*slot < 0) {
+        *slot = (int)(m->item_count < MEMO_ITEMS ? m->item_count++ : m->item_next);
+        m->item_next = (m->item_next + 1) % MEMO_ITEMS;
+        int rc = memo_flush_item(store, m, (size_t)*slot); /* a reused slot's update first */
+        if (rc) return rc;
+        m->items[*slot].pending = false;
+    }
+    m->items[*slot].project_id = project_id;
+    m->items[*slot].fingerprint = fingerprint;
+    m->items[*slot].item_id = item_id;
+    snprintf(m->items[*slot].status, sizeof m->items[*slot].status, "%s", status);
+    snprintf(m->items[*slot].resolved_in, sizeof m->items[*slot].resolved_in, "%s", resolved_in);
+    snprintf(m->items[*slot].envs, sizeof m->items[*slot].envs, "%s", envs);
+    return 0;
+}
+
+static int occurrence_insert(uv_store *store, const uv_occurrence_in *in,
+                             const occurrence_fields *fp, uv_occurrence_ack *out, int rc);
 
 /* One put inside an open transaction (`memo`: the group's, or NULL). */
 static int occurrence_put_tx(uv_store *store, const uv_occurrence_in *in, uv_occurrence_ack *out,
@@ -790,8 +847,9 @@ static int occurrence_put_tx(uv_store *store, const uv_occurrence_in *in, uv_occ
         rc = step_write(store, &use, in->project_id, "creating an item");
         if (rc) return rc;
         out->item_id = sqlite3_last_insert_rowid(store->db);
-        memo_set_item(memo, memo_slot, in->project_id, in->fingerprint, out->item_id, "active", "",
-                      new_envs);
+        rc = memo_set_item(store, memo, &memo_slot, in->project_id, in->fingerprint, out->item_id,
+                           "active", "", new_envs);
+        if (rc) return rc;
     } else {
         bool reactivate = false;
         if (strcmp(status, "resolved") == 0) {
@@ -801,23 +859,45 @@ static int occurrence_put_tx(uv_store *store, const uv_occurrence_in *in, uv_occ
                 rc = version_later(store, in->project_id, f.version, resolved_in, &reactivate);
             if (rc) return rc;
         }
-        rc = stmt_get(store, S_ITEM_UPDATE, &use);
-        if (rc) return rc;
-        sqlite3_bind_int64(use.st, 1, out->item_id);
-        sqlite3_bind_text(use.st, 2, f.title, (int)f.title_len, SQLITE_STATIC);
-        sqlite3_bind_text(use.st, 3, f.exception_class, -1, SQLITE_STATIC);
-        sqlite3_bind_text(use.st, 4, f.level, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(use.st, 5, f.timestamp);
-        sqlite3_bind_text(use.st, 6, new_envs, -1, SQLITE_STATIC);
-        sqlite3_bind_text(use.st, 7, f.version, -1, SQLITE_STATIC);
-        sqlite3_bind_int(use.st, 8, reactivate);
-        rc = step_write(store, &use, in->project_id, "updating an item");
-        if (rc) return rc;
         out->reactivated = reactivate;
-        memo_set_item(memo, memo_slot, in->project_id, in->fingerprint, out->item_id,
-                      reactivate ? "active" : status, reactivate ? "" : resolved_in, new_envs);
+        if (!memo)
+            return occurrence_insert(store, in, &f, out,
+                                     item_update(store, in->project_id, out->item_id, f.title,
+                                                 f.title_len, f.exception_class, f.level,
+                                                 f.timestamp, f.timestamp, new_envs, f.version,
+                                                 reactivate, 1));
+        rc = memo_set_item(store, memo, &memo_slot, in->project_id, in->fingerprint, out->item_id,
+                           reactivate ? "active" : status, reactivate ? "" : resolved_in, new_envs);
+        if (rc) return rc;
+        /* fold this row into the slot's update */
+        struct memo_item *it = &memo->items[memo_slot];
+        if (!it->pending) {
+            it->pending = true;
+            it->reactivate = false;
+            it->count = 0;
+            it->first_seen = it->last_seen = f.timestamp;
+            it->version = "";
+        }
+        it->count++;
+        it->reactivate = it->reactivate || reactivate;
+        if (f.timestamp < it->first_seen) it->first_seen = f.timestamp;
+        if (f.timestamp > it->last_seen) it->last_seen = f.timestamp;
+        it->title = f.title;
+        it->title_len = f.title_len;
+        it->exception_class = f.exception_class;
+        it->level = f.level;
+        if (*f.version) it->version = f.version;
     }
+    return occurrence_insert(store, in, &f, out, 0);
+}
 
+/* The occurrence row itself, after its item (`rc`: the item write's result, passed through). */
+static int occurrence_insert(uv_store *store, const uv_occurrence_in *in,
+                             const occurrence_fields *fp, uv_occurrence_ack *out, int rc)
+{
+    if (rc) return rc;
+    occurrence_fields f = *fp;
+    stmt_use use;
     rc = stmt_get(store, S_OCC_INSERT, &use);
     if (rc) return rc;
     sqlite3_bind_int64(use.st, 1, in->project_id);
@@ -869,6 +949,7 @@ int uv_store_occurrence_put_batch(uv_store *store, const uv_occurrence_in *in, s
         rc = occurrence_put_tx(store, &in[i], &out[i], memo);
         if (rc) uv_error_prefix("occurrence %zu of %zu", i, n);
     }
+    if (rc == 0) rc = memo_flush(store, memo); /* the items' folded updates, before the commit */
     free(memo);
     rc = own_end(store, owned, rc);
     if (rc) memset(out, 0, n * sizeof *out);
