@@ -1118,74 +1118,87 @@ static const uv_dump_module *main_module(const uv_dump *d)
     return NULL;
 }
 
-/* One printable line of a stack: an inlined frame or a physical one. */
+/* One printable line of a stack: an inlined frame or a physical one, with the function, file,
+ * line and the offset Breakpad prints for it. */
 typedef struct {
     const crash_frame *frame;
     const crash_inline *in; /* NULL: the physical frame */
+    size_t number;          /* the line's index in its thread's stack */
+    uv_str function, file;
+    uint32_t line;
+    bool has_offset;
+    uint64_t offset;
+    int kind; /* of the offset: 0 line, 1 function, 2 module, 3 absolute */
 } stack_line;
 
-/* Function, file, line and the offset Breakpad prints for the line. */
-static void line_fields(const stack_line *l, uv_str *function, uv_str *file, uint32_t *line,
-                        bool *has_offset, uint64_t *offset, int *offset_kind)
+static void line_fields(stack_line *l)
 {
     const crash_frame *f = l->frame;
-    *function = l->in ? l->in->function : f->function;
-    *file = l->in ? l->in->file : f->file;
-    *line = l->in ? l->in->line : f->line;
-    /* offset_kind: 0 line, 1 function, 2 module, 3 absolute */
+    l->function = l->in ? l->in->function : f->function;
+    l->file = l->in ? l->in->file : f->file;
+    l->line = l->in ? l->in->line : f->line;
     if (f->module == SIZE_MAX) {
-        *offset_kind = 3;
-        *has_offset = true;
-        *offset = f->uw->pc;
-    } else if (function->len == 0) {
-        *offset_kind = 2;
-        *has_offset = true;
-        *offset = f->module_offset;
-    } else if (file->len && f->has_line_offset) {
-        *offset_kind = 0;
-        *has_offset = true;
-        *offset = f->line_offset;
+        l->kind = 3;
+        l->has_offset = true;
+        l->offset = f->uw->pc;
+    } else if (l->function.len == 0) {
+        l->kind = 2;
+        l->has_offset = true;
+        l->offset = f->module_offset;
+    } else if (l->file.len && f->has_line_offset) {
+        l->kind = 0;
+        l->has_offset = true;
+        l->offset = f->line_offset;
     } else {
-        *offset_kind = 1;
-        *has_offset = l->in ? l->in->has_function_offset : f->has_function_offset;
-        *offset = l->in ? l->in->function_offset : f->function_offset;
+        l->kind = 1;
+        l->has_offset = l->in ? l->in->has_function_offset : f->has_function_offset;
+        l->offset = l->in ? l->in->function_offset : f->function_offset;
     }
 }
 
-/* ---- rendering: Breakpad -m --------------------------------------------------------- */
+/* Calls `line_fn` for every line of the thread's stack, inlined levels before their frame,
+ * until it fails. */
+typedef int (*line_fn)(const uv_crash_report *r, const crash_thread *t, const stack_line *l,
+                       uv_buf *out);
 
-static int render_machine_stack(const uv_crash_report *r, const crash_thread *t, uv_buf *out)
+static int each_stack_line(const uv_crash_report *r, const crash_thread *t, line_fn fn, uv_buf *out)
 {
     size_t number = 0;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < t->frame_count; i++) {
         const crash_frame *f = &t->frames[i];
         for (size_t k = 0; rc == 0 && k <= f->inline_count; k++) {
-            stack_line l = {f, k < f->inline_count ? &f->inlines[k] : NULL};
-            uv_str function, file;
-            uint32_t line;
-            bool has_offset;
-            uint64_t offset;
-            int kind;
-            line_fields(&l, &function, &file, &line, &has_offset, &offset, &kind);
-            rc = uv_buf_printf(out, "%zu|%zu|", t->index, number++);
-            if (!rc && f->module != SIZE_MAX)
-                rc = put_stripped(out, module_file_name(&r->dump->modules[f->module]));
-            if (rc) break;
-            if (kind == 0) {
-                rc = uv_buf_append_str(out, "|");
-                if (!rc) rc = put_stripped(out, function);
-                if (!rc) rc = uv_buf_append_str(out, "|");
-                if (!rc) rc = put_stripped(out, file);
-                if (!rc) rc = uv_buf_printf(out, "|%" PRIu32 "|0x%" PRIx64 "\n", line, offset);
-            } else if (kind == 1) {
-                rc = uv_buf_append_str(out, "|");
-                if (!rc) rc = put_stripped(out, function);
-                if (!rc) rc = uv_buf_printf(out, "|||0x%" PRIx64 "\n", has_offset ? offset : 0);
-            } else {
-                rc = uv_buf_printf(out, "||||0x%" PRIx64 "\n", offset);
-            }
+            stack_line l = {
+                .frame = f, .in = k < f->inline_count ? &f->inlines[k] : NULL, .number = number++};
+            line_fields(&l);
+            rc = fn(r, t, &l, out);
         }
+    }
+    return rc;
+}
+
+/* ---- rendering: Breakpad -m --------------------------------------------------------- */
+
+static int machine_line(const uv_crash_report *r, const crash_thread *t, const stack_line *l,
+                        uv_buf *out)
+{
+    const crash_frame *f = l->frame;
+    int rc = uv_buf_printf(out, "%zu|%zu|", t->index, l->number);
+    if (!rc && f->module != SIZE_MAX)
+        rc = put_stripped(out, module_file_name(&r->dump->modules[f->module]));
+    if (rc) return rc;
+    if (l->kind == 0) {
+        rc = uv_buf_append_str(out, "|");
+        if (!rc) rc = put_stripped(out, l->function);
+        if (!rc) rc = uv_buf_append_str(out, "|");
+        if (!rc) rc = put_stripped(out, l->file);
+        if (!rc) rc = uv_buf_printf(out, "|%" PRIu32 "|0x%" PRIx64 "\n", l->line, l->offset);
+    } else if (l->kind == 1) {
+        rc = uv_buf_append_str(out, "|");
+        if (!rc) rc = put_stripped(out, l->function);
+        if (!rc) rc = uv_buf_printf(out, "|||0x%" PRIx64 "\n", l->has_offset ? l->offset : 0);
+    } else {
+        rc = uv_buf_printf(out, "||||0x%" PRIx64 "\n", l->offset);
     }
     return rc;
 }
@@ -1226,9 +1239,9 @@ static int render_machine(const uv_crash_report *r, uv_buf *out)
     }
     if (!rc) rc = uv_buf_append_str(out, "\n");
     const crash_thread *t = req != SIZE_MAX ? thread_for(r, req) : NULL;
-    if (!rc && t) rc = render_machine_stack(r, t, out);
+    if (!rc && t) rc = each_stack_line(r, t, machine_line, out);
     for (size_t i = 0; rc == 0 && i < r->thread_count; i++)
-        if (r->threads[i].index != req) rc = render_machine_stack(r, &r->threads[i], out);
+        if (r->threads[i].index != req) rc = each_stack_line(r, &r->threads[i], machine_line, out);
     return rc;
 }
 
@@ -1296,52 +1309,41 @@ static int print_context(uv_buf *out, const crash_context *c, uint32_t line)
     return rc;
 }
 
+static int text_line(const uv_crash_report *r, const crash_thread *t, const stack_line *l,
+                     uv_buf *out)
+{
+    (void)t;
+    const crash_frame *f = l->frame;
+    int rc = uv_buf_printf(out, "%2zu  ", l->number);
+    if (rc) return rc;
+    if (f->module == SIZE_MAX) {
+        rc = uv_buf_printf(out, "0x%" PRIx64, f->uw->pc);
+    } else {
+        rc = put_str(out, module_file_name(&r->dump->modules[f->module]));
+        if (!rc && l->kind == 2) rc = uv_buf_printf(out, " + 0x%" PRIx64, l->offset);
+        if (!rc && l->kind != 2) rc = uv_buf_append_str(out, "!");
+        if (!rc && l->kind != 2) rc = put_str(out, l->function);
+        if (!rc && l->kind == 0) {
+            rc = uv_buf_append_str(out, " [");
+            if (!rc) rc = put_str(out, base_name(l->file));
+            if (!rc) rc = uv_buf_printf(out, " : %" PRIu32 " + 0x%" PRIx64 "]", l->line, l->offset);
+        } else if (!rc && l->kind == 1 && l->has_offset) {
+            rc = uv_buf_printf(out, " + 0x%" PRIx64, l->offset);
+        }
+    }
+    const crash_context *ctx = l->in ? l->in->context : f->context;
+    if (!rc && ctx) rc = print_context(out, ctx, l->line);
+    if (!rc && l->in) return uv_buf_append_str(out, "\n    Found by: inlined\n");
+    if (!rc) rc = uv_buf_append_str(out, "\n ");
+    if (!rc) rc = print_registers(out, r->dump->arch, f->uw);
+    if (!rc) rc = uv_buf_printf(out, "\n    Found by: %s\n", uv_trust_description(f->uw->trust));
+    return rc;
+}
+
 static int render_text_stack(const uv_crash_report *r, const crash_thread *t, uv_buf *out)
 {
     if (t->frame_count == 0) return uv_buf_append_str(out, " <no frames>\n");
-    size_t number = 0;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < t->frame_count; i++) {
-        const crash_frame *f = &t->frames[i];
-        for (size_t k = 0; rc == 0 && k <= f->inline_count; k++) {
-            stack_line l = {f, k < f->inline_count ? &f->inlines[k] : NULL};
-            uv_str function, file;
-            uint32_t line;
-            bool has_offset;
-            uint64_t offset;
-            int kind;
-            line_fields(&l, &function, &file, &line, &has_offset, &offset, &kind);
-            rc = uv_buf_printf(out, "%2zu  ", number++);
-            if (rc) break;
-            if (f->module == SIZE_MAX) {
-                rc = uv_buf_printf(out, "0x%" PRIx64, f->uw->pc);
-            } else {
-                rc = put_str(out, module_file_name(&r->dump->modules[f->module]));
-                if (!rc && kind == 2) rc = uv_buf_printf(out, " + 0x%" PRIx64, offset);
-                if (!rc && kind != 2) rc = uv_buf_append_str(out, "!");
-                if (!rc && kind != 2) rc = put_str(out, function);
-                if (!rc && kind == 0) {
-                    rc = uv_buf_append_str(out, " [");
-                    if (!rc) rc = put_str(out, base_name(file));
-                    if (!rc)
-                        rc = uv_buf_printf(out, " : %" PRIu32 " + 0x%" PRIx64 "]", line, offset);
-                } else if (!rc && kind == 1 && has_offset) {
-                    rc = uv_buf_printf(out, " + 0x%" PRIx64, offset);
-                }
-            }
-            const crash_context *ctx = l.in ? l.in->context : f->context;
-            if (!rc && ctx) rc = print_context(out, ctx, line);
-            if (!rc && l.in) {
-                rc = uv_buf_append_str(out, "\n    Found by: inlined\n");
-                continue;
-            }
-            if (!rc) rc = uv_buf_append_str(out, "\n ");
-            if (!rc) rc = print_registers(out, r->dump->arch, f->uw);
-            if (!rc)
-                rc = uv_buf_printf(out, "\n    Found by: %s\n", uv_trust_description(f->uw->trust));
-        }
-    }
-    return rc;
+    return each_stack_line(r, t, text_line, out);
 }
 
 static int render_text(const uv_crash_report *r, uv_buf *out)
