@@ -235,6 +235,21 @@ static inline char *put_utf8(char *out, unsigned long cp)
     return out;
 }
 
+bool uv_jv_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n = utf8_sequence(p, end);
+        if (n == 0) return false;
+        p += n;
+    }
+    return true;
+}
+
 size_t uv_jv_unescape(char *dst, const char *src, size_t len)
 {
     const char *p = src, *end = src + len;

@@ -116,6 +116,10 @@ void uv_jv_remove(uv_jv_doc *doc, uv_jv *member);
  * numbers, which are copied from the parsed text as written. 0 or UV_ENOMEM. */
 int uv_jv_write(uv_buf *out, const uv_jv *v);
 
+/* Whether `len` bytes are UTF-8 that JSON text may hold (no overlong forms, no surrogates, at
+ * most U+10FFFF) — what the parse requires of strings. */
+bool uv_jv_utf8_valid(const char *s, size_t len);
+
 /* Decodes the body of a JSON string literal (the bytes between its quotes, escapes already
  * checked to be well formed) into `dst`, which has room for `len` bytes (decoding never grows
  * text). A lone UTF-16 surrogate becomes its 3-byte form (WTF-8: JavaScript strings may hold

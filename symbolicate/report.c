@@ -12,39 +12,13 @@
 
 /* ---- resolved objects, written straight to text ---------------------------------------- */
 
-/* Whether s[0..len) is UTF-8 that JSON text may hold (no overlong forms, no surrogates, at
- * most U+10FFFF). */
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-        if (n == 0 || c > 0xF4 || i + n > len) return false;
-        unsigned cp = c & (0x3F >> (n - 1));
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return false;
-        i += n;
-    }
-    return true;
-}
-
 /* A string value (null for NULL). Text that is not valid UTF-8 (a symbol name from a binary)
  * is written with '?' for every byte ≥ 0x80 rather than dropped. */
 static int put_text(uv_buf *out, const char *s)
 {
     if (!s) return uv_buf_append(out, "null", 4);
     size_t n = strlen(s);
-    if (utf8_valid((const unsigned char *)s, n)) return uv_jv_write_string(out, s, n);
+    if (uv_jv_utf8_valid(s, n)) return uv_jv_write_string(out, s, n);
     char *copy = malloc(n + 1);
     if (!copy) return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
     for (size_t i = 0; i <= n; i++)

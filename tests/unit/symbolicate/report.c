@@ -100,6 +100,15 @@ TEST(round_trip)
     CHECK_INT(json_integer_value(json_object_get(resolved, "column")), 5);
     CHECK(json_is_true(json_object_get(resolved, "in_ignore_list")));
     CHECK_STR(json_string_value(json_object_get(resolved, "name")), "x\"y");
+    /* a name that is not UTF-8 (a symbol from a binary) is kept, lossily, not dropped */
+    a[0].function = "f\xff\xc3x";
+    uv_buf lossy = UV_BUF_INIT;
+    CHECK_INT(uv_report_json(&lossy, trace, frames), 0);
+    json_t *doc = load(&lossy);
+    CHECK(doc != NULL);
+    CHECK(lossy.len && strstr((const char *)lossy.data, "\"f??x\"") != NULL);
+    json_decref(doc);
+    uv_buf_free(&lossy);
     json_decref(want);
     json_decref(got);
     uv_buf_free(&report);
