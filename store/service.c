@@ -52,6 +52,8 @@ enum svc_stmt {
     S_ITEM_FIND,
     S_ITEM_INSERT,
     S_ITEM_UPDATE,
+    S_ITEM_SEEN,
+    S_ITEM_REACTIVATE,
     S_OCC_INSERT,
     S_OCC_SET_RESOLVED,
     S_ITEM_GET,
@@ -103,13 +105,18 @@ static const char *const svc_sql[S_COUNT] = {
         " total, first_seen, last_seen, environments, last_version) VALUES (?1,"
         " (SELECT coalesce(max(counter), 0) + 1 FROM items WHERE project_id = ?1),"
         " ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7, ?8)",
+    /* An item's update at ingest is three statements so that the indexes on last_seen and
+     * status (items_recent, items_status_recent) are only written when those change — last_seen
+     * is in seconds, so a busy item's index entries move once a second, not once a group
+     * commit: two fewer pages in most commits. */
     [S_ITEM_UPDATE] =
-        "UPDATE items SET title = ?2, exception_class = ?3, level = ?4, total = total + ?9,"
-        " first_seen = min(first_seen, ?5), last_seen = max(last_seen, ?10), environments = ?6,"
-        " last_version = CASE WHEN ?7 = '' THEN last_version ELSE ?7 END,"
-        " status = CASE WHEN ?8 THEN 'active' ELSE status END,"
-        " resolved_in_version = CASE WHEN ?8 THEN '' ELSE resolved_in_version END"
+        "UPDATE items SET title = ?2, exception_class = ?3, level = ?4, total = total + ?8,"
+        " first_seen = min(first_seen, ?5), environments = ?6,"
+        " last_version = CASE WHEN ?7 = '' THEN last_version ELSE ?7 END"
         " WHERE id = ?1",
+    [S_ITEM_SEEN] = "UPDATE items SET last_seen = ?2 WHERE id = ?1 AND last_seen < ?2",
+    [S_ITEM_REACTIVATE] = "UPDATE items SET status = 'active', resolved_in_version = ''"
+                          " WHERE id = ?1",
     [S_OCC_INSERT] = "INSERT INTO occurrences (project_id, item_id, uuid, timestamp, version,"
                      " environment, level, platform, source, raw_json, resolved_json, unresolved)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -717,10 +724,19 @@ static int item_update(uv_store *store, int64_t project_id, int64_t item_id, con
     sqlite3_bind_int64(use.st, 5, first_seen);
     sqlite3_bind_text(use.st, 6, envs, -1, SQLITE_STATIC);
     sqlite3_bind_text(use.st, 7, version, -1, SQLITE_STATIC);
-    sqlite3_bind_int(use.st, 8, reactivate);
-    sqlite3_bind_int64(use.st, 9, count);
-    sqlite3_bind_int64(use.st, 10, last_seen);
-    return step_write(store, &use, project_id, "updating an item");
+    sqlite3_bind_int64(use.st, 8, count);
+    rc = step_write(store, &use, project_id, "updating an item");
+    if (rc) return rc;
+    rc = stmt_get(store, S_ITEM_SEEN, &use);
+    if (rc) return rc;
+    sqlite3_bind_int64(use.st, 1, item_id);
+    sqlite3_bind_int64(use.st, 2, last_seen);
+    rc = step_write(store, &use, project_id, "updating an item's last occurrence");
+    if (rc || !reactivate) return rc;
+    rc = stmt_get(store, S_ITEM_REACTIVATE, &use);
+    if (rc) return rc;
+    sqlite3_bind_int64(use.st, 1, item_id);
+    return step_write(store, &use, project_id, "reactivating an item");
 }
 
 /* Writes a slot's folded update, if any. */
