@@ -1,6 +1,14 @@
-/* The HTTP daemon (libmicrohttpd, internal thread pool): request bodies with a ceiling,
- * routing, token auth with Rollbar's scopes and a per-token rate limit, JSON replies and
- * errors, one store handle per worker thread, graceful drain on stop. */
+/* The HTTP daemon (libmicrohttpd): request bodies with a ceiling, routing, token auth with
+ * Rollbar's scopes and a per-token rate limit, JSON replies and errors, pooled store handles,
+ * graceful drain on stop.
+ *
+ * Threads: `--threads` event threads (MHD's pool, epoll) read and answer every connection.
+ * The ingest routes run on them: a request is parsed, scrubbed and symbolicated there, then its
+ * connection is suspended while its write waits for the group commit (writer.c), and the
+ * writer resumes it — no thread waits per request, and one wake-up answers a whole group.
+ * Every other route (uploads, reads, deploys, bulk posts, metrics), which may block on the
+ * store or take long, runs on a worker thread (started on demand, at most WORKERS_MAX) while
+ * its connection is suspended. */
 #include "server/server_internal.h"
 
 #include "formats/error.h"
@@ -39,9 +47,12 @@
 /* Occurrences waiting for the writer: 4 × its group size per worker thread is room for every
  * request of a busy pool; past it requests get 503 and Retry-After instead of a growing queue. */
 #define INGEST_QUEUE_PER_THREAD 256
-/* Connections served at once (one thread each); more wait in the listen backlog. */
+/* Connections served at once; more wait in the listen backlog. */
 #define DEFAULT_MAX_CONNECTIONS 512u
 #define RETRY_AFTER_SECONDS 1
+/* Worker threads for the routes that may block; more such requests wait in a queue (bounded by
+ * the connection limit: one request per connection). */
+#define WORKERS_MAX 32
 /* Parts of one multipart upload: a source map and the originals it names, or a set of debug
  * files; more than this is not a build's upload. */
 #define FORM_PARTS_MAX 4096
@@ -79,10 +90,16 @@ struct uv_server_state {
     size_t idle_count;
     rate_slot *rate;
     atomic_long in_flight;
-    /* `--threads` slots: how many requests do CPU work (parse, scrub, symbolicate) at once.
-     * Every connection has its own thread, but a request waiting for its group commit gives
-     * its slot up, so the commit batches grow with the load, not with the slot count. */
+    /* `--threads` slots: how many worker threads do CPU work at once (a blocking ingest
+     * waiting for its group commit gives its slot up meanwhile). */
     sem_t slots;
+    /* The worker threads and their queue of requests (linked by work_next). */
+    pthread_mutex_t work_lock;
+    pthread_cond_t work_wake;
+    uv_request *work_head, *work_tail;
+    size_t work_queued, workers_idle, worker_count;
+    bool work_stopping;
+    pthread_t workers[WORKERS_MAX];
     uv_server_writer *writer;
     uv_server_reprocess *reprocess;
 };
@@ -644,20 +661,35 @@ static size_t match_path(const char *path, method_route out[4], int64_t *id)
     return 0;
 }
 
-static void dispatch(uv_request *req)
+/* Sets req->route (and id); false after replying 404 or 405. */
+static bool route_request(uv_request *req)
 {
     method_route routes[4];
     size_t count = match_path(req->path, routes, &req->id);
     if (count == 0) {
         uv_server__reply_error(req, 404, "no such endpoint: %s", req->path);
-        return;
+        return false;
     }
     for (size_t i = 0; i < count; i++)
         if (strcmp(routes[i].method, req->method) == 0) req->route = routes[i].route;
     if (req->route == UV_ROUTE_UNKNOWN) {
         uv_server__reply_error(req, 405, "method %s not allowed on %s", req->method, req->path);
-        return;
+        return false;
     }
+    return true;
+}
+
+/* The routes answered on the event threads: quick ones, and single-occurrence ingest, which
+ * suspends its connection while it waits for the disk. */
+static bool runs_on_event_thread(uv_route route)
+{
+    return route == UV_ROUTE_HEALTH || route == UV_ROUTE_PREFLIGHT || route == UV_ROUTE_ITEM_POST ||
+           route == UV_ROUTE_ENTRIES;
+}
+
+/* Runs the handler of req->route: it replies, or (ingest on an event thread) suspends. */
+static void dispatch(uv_request *req)
+{
     switch (req->route) {
     case UV_ROUTE_HEALTH:
         uv_server__reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
@@ -721,7 +753,101 @@ static void dispatch(uv_request *req)
         uv_server__reply_error(req, 404, "no such endpoint: %s", req->path);
         break;
     }
-    if (!req->replied) uv_server__reply_error(req, 500, "no reply");
+    if (!req->replied && !req->suspended) uv_server__reply_error(req, 500, "no reply");
+}
+
+/* ---- suspended connections and worker threads -------------------------------------------- */
+
+bool uv_server__suspend(uv_request *req)
+{
+    if (!req->on_event_thread) return false;
+    MHD_suspend_connection(req->conn);
+    req->suspended = true;
+    release_store(req); /* the rest of the work needs no handle */
+    return true;
+}
+
+void uv_server__resume(uv_request *req)
+{
+    MHD_resume_connection(req->conn);
+}
+
+/* A route that may block, run to its reply on this (worker) thread. */
+static void run_blocking(uv_request *req)
+{
+    uv_server_state *server = req->server;
+    while (sem_wait(&server->slots) != 0) {
+    } /* EINTR only */
+    slot_held = &server->slots;
+    dispatch(req);
+    slot_held = NULL;
+    sem_post(&server->slots);
+    release_store(req);
+}
+
+static void *worker_main(void *arg)
+{
+    uv_server_state *server = arg;
+    pthread_mutex_lock(&server->work_lock);
+    for (;;) {
+        while (!server->work_head && !server->work_stopping) {
+            server->workers_idle++;
+            pthread_cond_wait(&server->work_wake, &server->work_lock);
+            server->workers_idle--;
+        }
+        uv_request *req = server->work_head;
+        if (!req) break; /* stopping and drained */
+        server->work_head = req->work_next;
+        if (!server->work_head) server->work_tail = NULL;
+        server->work_queued--;
+        pthread_mutex_unlock(&server->work_lock);
+        run_blocking(req);
+        uv_server__resume(req); /* the event thread sends the reply */
+        pthread_mutex_lock(&server->work_lock);
+    }
+    pthread_mutex_unlock(&server->work_lock);
+    return NULL;
+}
+
+/* Queues a suspended request for the workers, starting one when none is free; false when no
+ * worker runs or can start (the caller runs it itself). */
+static bool work_push(uv_server_state *server, uv_request *req)
+{
+    pthread_mutex_lock(&server->work_lock);
+    if (server->work_stopping) {
+        pthread_mutex_unlock(&server->work_lock);
+        return false;
+    }
+    if (server->work_queued + 1 > server->workers_idle && server->worker_count < WORKERS_MAX &&
+        pthread_create(&server->workers[server->worker_count], NULL, worker_main, server) == 0)
+        server->worker_count++;
+    if (server->worker_count == 0) {
+        pthread_mutex_unlock(&server->work_lock);
+        return false;
+    }
+    req->work_next = NULL;
+    if (server->work_tail)
+        server->work_tail->work_next = req;
+    else
+        server->work_head = req;
+    server->work_tail = req;
+    server->work_queued++;
+    pthread_cond_signal(&server->work_wake);
+    pthread_mutex_unlock(&server->work_lock);
+    return true;
+}
+
+/* Lets the workers finish what is queued and joins them. */
+static void workers_stop(uv_server_state *server)
+{
+    pthread_mutex_lock(&server->work_lock);
+    server->work_stopping = true;
+    pthread_cond_broadcast(&server->work_wake);
+    size_t count = server->worker_count;
+    pthread_mutex_unlock(&server->work_lock);
+    for (size_t i = 0; i < count; i++)
+        pthread_join(server->workers[i], NULL);
+    server->worker_count = 0; /* a second stop joins nothing */
 }
 
 /* ---- MHD callbacks ---------------------------------------------------------------------- */
@@ -924,6 +1050,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return MHD_YES;
     }
+    if (req->suspended) { /* resumed: a worker or the writer has finished it */
+        req->suspended = false;
+        if (req->ingest) uv_server__ingest_finish(req);
+        if (!req->replied) uv_server__reply_error(req, 500, "no reply");
+        return queue_reply(req);
+    }
     if (req->replied) { /* answered up front (413): discard whatever still arrives */
         *upload_data_size = 0;
         return MHD_YES;
@@ -954,13 +1086,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     else if (req->form_bad)
         uv_server__reply_error(req, 400, "malformed multipart/form-data body (at most %d parts)",
                                FORM_PARTS_MAX);
-    else {
-        while (sem_wait(&server->slots) != 0) {
-        } /* EINTR only */
-        slot_held = &server->slots;
-        dispatch(req);
-        slot_held = NULL;
-        sem_post(&server->slots);
+    else if (route_request(req)) {
+        if (runs_on_event_thread(req->route)) {
+            req->on_event_thread = true;
+            dispatch(req);
+            req->on_event_thread = false;
+            if (req->suspended) return MHD_YES; /* answered when the writer resumes it */
+        } else {
+            /* Suspended before it is queued, so no worker can resume it first. */
+            MHD_suspend_connection(conn);
+            req->suspended = true;
+            if (!work_push(server, req)) {
+                run_blocking(req);
+                uv_server__resume(req);
+            }
+            return MHD_YES;
+        }
     }
     return queue_reply(req);
 }
@@ -979,6 +1120,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                      (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
     if (req->replied) uv_server__metrics_request(req->route, req->status, seconds);
     release_store(req);
+    uv_server__ingest_free(req->ingest);
     uv_buf_free(&req->body);
     free(req->body_text);
     free_form(req);
@@ -1121,6 +1263,8 @@ int uv_server_run(const uv_server_options *options, volatile sig_atomic_t *stop)
     pthread_mutex_init(&server.lock, NULL);
     atomic_init(&server.in_flight, 0);
     sem_init(&server.slots, 0, opt.threads);
+    pthread_mutex_init(&server.work_lock, NULL);
+    pthread_cond_init(&server.work_wake, NULL);
     server.rate = calloc(RATE_SLOTS, sizeof *server.rate);
     if (!server.rate) {
         free(cert);
@@ -1143,10 +1287,13 @@ int uv_server_run(const uv_server_options *options, volatile sig_atomic_t *stop)
         return rc;
     }
 
-    /* A thread per connection: a request waiting for its group commit blocks only itself. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+    /* `--threads` event threads; requests that wait suspend their connection (see the top). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_ITC;
-    if (MHD_is_feature_supported(MHD_FEATURE_POLL)) flags |= MHD_USE_POLL;
+    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL))
+        flags |= MHD_USE_EPOLL;
+    else if (MHD_is_feature_supported(MHD_FEATURE_POLL))
+        flags |= MHD_USE_POLL;
 
     if (ipv6) flags |= MHD_USE_IPv6;
     if (cert) flags |= MHD_USE_TLS;
@@ -1160,8 +1307,9 @@ int uv_server_run(const uv_server_options *options, volatile sig_atomic_t *stop)
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
         max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &server,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_ARRAY,
-        cert ? tls_options : tls_options + 2, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_THREAD_POOL_SIZE,
+        opt.threads > 1 ? opt.threads : 0u, MHD_OPTION_ARRAY, cert ? tls_options : tls_options + 2,
+        MHD_OPTION_END);
     if (!daemon) {
         rc = uv_error_set(UV_EIO, UV_LIB_HTTP, 0,
                           "cannot listen on %s (address in use, or TLS files invalid)", opt.listen);
@@ -1195,11 +1343,21 @@ int uv_server_run(const uv_server_options *options, volatile sig_atomic_t *stop)
         struct timespec tick = {0, 50 * 1000 * 1000};
         nanosleep(&tick, NULL);
     }
+    /* MHD must not stop with a connection still suspended: the workers and the writer finish
+     * what they hold, resuming each (those past the drain time are answered or closed). */
+    workers_stop(&server);
+    uv_server__writer_stop(server.writer);
+    server.writer = NULL;
+    for (int i = 0; i < 20 && atomic_load(&server.in_flight) > 0; i++) {
+        struct timespec tick = {0, 50 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
     MHD_stop_daemon(daemon);
     if (listen_socket != MHD_INVALID_SOCKET) close(listen_socket);
     rc = 0;
 done:
     /* Requests are over: write what is still queued, then stop reprocessing. */
+    workers_stop(&server);
     uv_server__writer_stop(server.writer);
     uv_server__reprocess_stop(server.reprocess);
     for (size_t i = 0; i < server.store_count; i++) {
@@ -1210,6 +1368,8 @@ done:
     free(server.idle);
     free(server.rate);
     pthread_mutex_destroy(&server.lock);
+    pthread_cond_destroy(&server.work_wake);
+    pthread_mutex_destroy(&server.work_lock);
     sem_destroy(&server.slots);
     free(cert);
     free(key);

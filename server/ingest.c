@@ -11,6 +11,7 @@
 #include "symbolicate/grouping.h"
 #include "symbolicate/symbolicate.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,26 +174,57 @@ int uv_server__resolve_again(uv_store *store, int64_t project_id, const char *ra
     return rc;
 }
 
-int uv_server__ingest(uv_request *req, int64_t project_id, uv_jv_doc *doc, const char *source,
-                      uv_occurrence_ack *ack, unsigned *http_status)
+/* An occurrence on its way through the pipeline: what the writer stores points into it. */
+struct uv_ingest {
+    uv_server_write write;
+    uv_occurrence_in in;
+    uv_occurrence_ack ack;
+    uv_request *req;
+    uv_jv_doc *doc; /* the payload, scrubbed in place; owned when doc_owned */
+    bool doc_owned;
+    bool raygun;
+    uv_trace *trace; /* the version and exception class stored point into it */
+    uv_buf raw, resolved;
+    size_t frames_resolved, frames_unresolved;
+    char fingerprint[UV_FINGERPRINT_LEN];
+    char title[512];
+};
+
+static void ingest_free(uv_ingest *job)
+{
+    if (!job) return;
+    uv_trace_free(job->trace);
+    uv_buf_free(&job->resolved);
+    uv_buf_free(&job->raw);
+    if (job->doc_owned) uv_jv_free(job->doc);
+    free(job);
+}
+
+void uv_server__ingest_free(uv_ingest *job)
+{
+    ingest_free(job);
+}
+
+/* Everything before the write: settings, scrub, trace, symbolication, fingerprint; fills
+ * job->in. On failure the status to answer is in *http_status. */
+static int prepare(uv_request *req, int64_t project_id, const char *source, uv_ingest *job,
+                   unsigned *http_status)
 {
     *http_status = 500;
     uv_store *store = req->store; /* checked out by the auth before */
     if (!store || !req->cache)
         return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "ingest without a store handle");
+    uv_jv_doc *doc = job->doc;
     const uv_scrub_rules *rules = NULL;
     int64_t artifacts_changed = 0;
     int rc = uv_server__cache_project(req->cache, store, project_id, &rules, &artifacts_changed);
     if (rc != 0) return rc;
     *http_status = 422;
-    bool raygun = strcmp(source, "raygun") == 0;
     payload_fields fields = {0};
-    rc = raygun ? raygun_fields(doc->root, &fields) : rollbar_fields(doc->root, &fields);
+    rc = job->raygun ? raygun_fields(doc->root, &fields) : rollbar_fields(doc->root, &fields);
     if (rc != 0) return rc;
 
-    uv_trace *trace = NULL;
     uv_symbolicated *result = NULL;
-    uv_buf raw = UV_BUF_INIT, resolved = UV_BUF_INIT;
     *http_status = 500;
     /* Scrub before anything is written, parsed further or logged. */
     if (uv_scrub_jv(doc, rules) == (size_t)-1) {
@@ -202,17 +234,19 @@ int uv_server__ingest(uv_request *req, int64_t project_id, uv_jv_doc *doc, const
     /* Nothing replaced: the payload's own text is stored (the parse rejected duplicate keys,
      * so no value hid from the scrubber); else the scrubbed tree is written out. */
     if (!doc->modified)
-        rc = uv_buf_append(&raw, doc->text + doc->root->start, doc->root->end - doc->root->start);
+        rc = uv_buf_append(&job->raw, doc->text + doc->root->start,
+                           doc->root->end - doc->root->start);
     else
-        rc = uv_jv_write(&raw, doc->root);
-    if (rc == 0) rc = uv_buf_append(&raw, "", 1); /* NUL */
+        rc = uv_jv_write(&job->raw, doc->root);
+    if (rc == 0) rc = uv_buf_append(&job->raw, "", 1); /* NUL */
     if (rc != 0) goto done;
-    rc = uv_trace_parse_jv(&trace, doc);
+    rc = uv_trace_parse_jv(&job->trace, doc);
     if (rc != 0) {
         *http_status = 422;
         uv_error_prefix("payload");
         goto done;
     }
+    const uv_trace *trace = job->trace;
     if (trace->version && strlen(trace->version) > 255) {
         *http_status = 422;
         rc = uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "code version is longer than 255 bytes");
@@ -223,27 +257,23 @@ int uv_server__ingest(uv_request *req, int64_t project_id, uv_jv_doc *doc, const
         rc = uv_server__cache_js(req->cache, store, project_id, trace->version, artifacts_changed,
                                  &options.js_resolver);
     if (rc == 0) rc = uv_symbolicate_trace(&result, trace, &options);
-    if (rc == 0) rc = uv_symbolicated_render_stored(result, &resolved);
-    if (rc == 0) rc = uv_buf_append(&resolved, "", 1); /* NUL */
+    if (rc == 0) rc = uv_symbolicated_render_stored(result, &job->resolved);
+    if (rc == 0) rc = uv_buf_append(&job->resolved, "", 1); /* NUL */
     if (rc != 0) goto done;
 
-    size_t frames_resolved = 0, frames_unresolved = 0;
-    count_frames(result, &frames_resolved, &frames_unresolved);
-
-    char fingerprint[UV_FINGERPRINT_LEN];
-    char title[512];
-    uv_grouping_fingerprint(result, fields.fingerprint, fingerprint);
-    uv_grouping_title(trace, title, sizeof title);
+    count_frames(result, &job->frames_resolved, &job->frames_unresolved);
+    uv_grouping_fingerprint(result, fields.fingerprint, job->fingerprint);
+    uv_grouping_title(trace, job->title, sizeof job->title);
     const char *exception_class =
         trace->exception_count > 0 && trace->exceptions[0].exception_class[0]
             ? trace->exceptions[0].exception_class
             : NULL;
     const char *platform = fields.platform ? fields.platform : trace->platform;
-    uv_occurrence_in in = {
+    job->in = (uv_occurrence_in){
         .project_id = project_id,
         .uuid = fields.uuid,
-        .fingerprint = fingerprint,
-        .title = title,
+        .fingerprint = job->fingerprint,
+        .title = job->title,
         .exception_class = exception_class,
         .level = fields.level,
         .environment = fields.environment,
@@ -251,24 +281,141 @@ int uv_server__ingest(uv_request *req, int64_t project_id, uv_jv_doc *doc, const
         .platform = platform,
         .source = source,
         .timestamp = fields.timestamp ? fields.timestamp : (int64_t)time(NULL),
-        .raw_json = (const char *)raw.data,
-        .resolved_json = (const char *)resolved.data,
-        .unresolved_frames = frames_unresolved > 0,
+        .raw_json = (const char *)job->raw.data,
+        .resolved_json = (const char *)job->resolved.data,
+        .unresolved_frames = job->frames_unresolved > 0,
     };
-    /* Durable once this returns 0: the writer commits it with whatever else is queued. */
-    rc = uv_server__writer_put(uv_server__writer(req), &in, ack);
-    if (rc == UV_SERVER_QUEUE_FULL) {
-        *http_status = 503;
-        goto done;
-    }
-    if (rc == UV_EINVALID || rc == UV_ETOOBIG) *http_status = 422;
-    if (rc == 0 && !ack->duplicate)
-        uv_server__metrics_occurrence(frames_resolved, frames_unresolved);
 done:
     uv_symbolicated_free(result); /* before the cached resolver may be dropped */
     uv_server__cache_trim(req->cache);
-    uv_trace_free(trace);
-    uv_buf_free(&resolved);
-    uv_buf_free(&raw);
     return rc;
+}
+
+static uv_ingest *ingest_new(uv_request *req, uv_jv_doc *doc, bool doc_owned, const char *source)
+{
+    uv_ingest *job = calloc(1, sizeof *job);
+    if (!job) return NULL;
+    job->req = req;
+    job->doc = doc;
+    job->doc_owned = doc_owned;
+    job->raygun = strcmp(source, "raygun") == 0;
+    job->raw = UV_BUF_INIT;
+    job->resolved = UV_BUF_INIT;
+    job->write.in = &job->in;
+    job->write.ack = &job->ack;
+    return job;
+}
+
+/* The status of a failed write. */
+static unsigned write_status(int rc)
+{
+    if (rc == UV_SERVER_QUEUE_FULL) return 503;
+    if (rc == UV_EINVALID || rc == UV_ETOOBIG) return 422;
+    return 500;
+}
+
+int uv_server__ingest(uv_request *req, int64_t project_id, uv_jv_doc *doc, const char *source,
+                      uv_occurrence_ack *ack, unsigned *http_status)
+{
+    uv_ingest *job = ingest_new(req, doc, false, source);
+    if (!job) {
+        *http_status = 500;
+        return uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
+    }
+    int rc = prepare(req, project_id, source, job, http_status);
+    if (rc == 0) {
+        /* Durable once this returns 0: the writer commits it with whatever else is queued. */
+        rc = uv_server__writer_put(uv_server__writer(req), &job->in, ack);
+        if (rc != 0) *http_status = write_status(rc);
+    }
+    if (rc == 0 && !ack->duplicate)
+        uv_server__metrics_occurrence(job->frames_resolved, job->frames_unresolved);
+    ingest_free(job);
+    return rc;
+}
+
+/* The reply to an ingest request, from its result. */
+static void answer(uv_request *req, uv_ingest *job, int rc, unsigned status)
+{
+    const char *what = job->raygun ? "storing the entry" : "storing the item";
+    if (rc == 0) {
+        if (!job->ack.duplicate)
+            uv_server__metrics_occurrence(job->frames_resolved, job->frames_unresolved);
+        if (job->raygun) {
+            uv_server__reply_empty(req, 202);
+            return;
+        }
+        /* {"err":0,"result":{"id":…,"uuid":"…"}}, as json_pack and json_dumps would write it */
+        uv_buf text = UV_BUF_INIT;
+        char id[24];
+        size_t id_len = uv_format_u64(id, (uint64_t)job->ack.id);
+        if (uv_buf_append(&text, "{\"err\":0,\"result\":{\"id\":", 24) == 0 &&
+            uv_buf_append(&text, id, id_len) == 0 && uv_buf_append(&text, ",\"uuid\":", 8) == 0 &&
+            uv_jv_write_string(&text, job->ack.uuid, strlen(job->ack.uuid)) == 0 &&
+            uv_buf_append(&text, "}}", 3) == 0) {
+            uv_server__reply_text(req, 200, (char *)text.data, text.len - 1);
+            return;
+        }
+        uv_buf_free(&text);
+        rc = uv_error_set(UV_ENOMEM, UV_LIB_OS, 0, "out of memory");
+        status = 500;
+    }
+    if (status == 503)
+        uv_server__reply_busy(req);
+    else if (status == 422 && !job->raygun)
+        uv_server__reply_error(req, 422, "%s", uv_error_last()->message);
+    else if (status == 422)
+        uv_server__reply_error(req, 422, "%s: %s", what, uv_error_last()->message);
+    else
+        uv_server__reply_failure(req, rc, what);
+}
+
+/* On the writer thread, after the group commit: the connection goes back to its event thread,
+ * which answers (uv_server__ingest_finish). */
+static void written(uv_server_write *write)
+{
+    uv_ingest *job = (uv_ingest *)((char *)write - offsetof(uv_ingest, write));
+    uv_server__resume(job->req);
+}
+
+void uv_server__ingest_answer(uv_request *req, int64_t project_id, uv_jv_doc *doc,
+                              const char *source)
+{
+    uv_ingest *job = ingest_new(req, doc, true, source);
+    if (!job) {
+        uv_jv_free(doc);
+        uv_server__reply_error(req, 500, "out of memory");
+        return;
+    }
+    unsigned status = 500;
+    int rc = prepare(req, project_id, source, job, &status);
+    if (rc != 0) {
+        answer(req, job, rc, status);
+        ingest_free(job);
+        return;
+    }
+    job->write.done = written;
+    /* Suspended before it is queued, so the writer can never resume it first. */
+    if (uv_server__suspend(req)) {
+        req->ingest = job;
+        if (uv_server__writer_submit(uv_server__writer(req), &job->write) != 0) {
+            job->write.rc = UV_SERVER_QUEUE_FULL;
+            uv_server__resume(req);
+        }
+        return;
+    }
+    rc = uv_server__writer_put(uv_server__writer(req), &job->in, &job->ack);
+    answer(req, job, rc, rc ? write_status(rc) : 200);
+    ingest_free(job);
+}
+
+void uv_server__ingest_finish(uv_request *req)
+{
+    uv_ingest *job = req->ingest;
+    req->ingest = NULL;
+    if (!job) return;
+    int rc = job->write.rc == UV_SERVER_QUEUE_FULL ? UV_SERVER_QUEUE_FULL
+                                                   : uv_server__write_result(&job->write);
+    answer(req, job, rc, rc ? write_status(rc) : 200);
+    ingest_free(job);
 }

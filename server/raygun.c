@@ -66,28 +66,26 @@ void uv_server__raygun_entries(uv_request *req, bool bulk)
     const uv_jv *entry = bulk ? root->first : root;
     for (size_t i = 0; i < count; i++, entry = entry->next)
         if (!entry_valid(req, entry, i, bulk, client_only)) goto done;
-    uv_store *store = uv_server__store(req);
-    if (!store) goto done;
-    entry = bulk ? root->first : root;
+    if (!uv_server__store(req)) goto done;
+    if (!bulk) {
+        uv_server__ingest_answer(req, project_id, doc, "raygun"); /* owns doc now */
+        return;
+    }
+    entry = root->first;
     for (size_t i = 0; i < count; i++, entry = entry->next) {
         uv_occurrence_ack ack;
         memset(&ack, 0, sizeof ack);
         unsigned status = 500;
         /* Each entry of a bulk post is a payload of its own: its text parsed alone (it was
          * valid inside the array, so it is valid alone). */
-        int rc = 0;
-        if (bulk) {
-            uv_jv_free(entry_doc);
-            entry_doc = NULL;
-            rc = uv_jv_parse(&entry_doc, doc->text + entry->start, entry->end - entry->start, NULL,
+        uv_jv_free(entry_doc);
+        entry_doc = NULL;
+        int rc = uv_jv_parse(&entry_doc, doc->text + entry->start, entry->end - entry->start, NULL,
                              NULL);
-        }
-        if (rc == 0)
-            rc =
-                uv_server__ingest(req, project_id, bulk ? entry_doc : doc, "raygun", &ack, &status);
+        if (rc == 0) rc = uv_server__ingest(req, project_id, entry_doc, "raygun", &ack, &status);
         if (rc != 0) {
-            char what[32] = "storing the entry";
-            if (bulk) snprintf(what, sizeof what, "entry %zu", i);
+            char what[32];
+            snprintf(what, sizeof what, "entry %zu", i);
             if (status == 503)
                 uv_server__reply_busy(req);
             else if (status == 422)

@@ -46,23 +46,9 @@ void uv_server__rollbar_item(uv_request *req)
             goto done;
         }
     }
-    uv_store *store = uv_server__store(req);
-    if (!store) goto done;
-    uv_occurrence_ack ack;
-    memset(&ack, 0, sizeof ack);
-    unsigned status = 500;
-    int rc = uv_server__ingest(req, project_id, doc, "rollbar", &ack, &status);
-    if (rc != 0) {
-        if (status == 503)
-            uv_server__reply_busy(req);
-        else if (status == 422)
-            uv_server__reply_error(req, 422, "%s", uv_error_last()->message);
-        else
-            uv_server__reply_failure(req, rc, "storing the item");
-        goto done;
-    }
-    uv_server__reply_result(req,
-                            json_pack("{s:I,s:s}", "id", (json_int_t)ack.id, "uuid", ack.uuid));
+    if (!uv_server__store(req)) goto done;
+    uv_server__ingest_answer(req, project_id, doc, "rollbar"); /* owns doc now */
+    return;
 done:
     uv_jv_free(doc);
 }

@@ -4,6 +4,7 @@
 #define UV_SERVER_INTERNAL_H
 
 #include "formats/buf.h"
+#include "formats/error.h"
 #include "formats/jv.h"
 #include "formats/scrub.h"
 #include "symbolicate/jsresolve.h"
@@ -49,6 +50,7 @@ const char *uv_server__route_name(uv_route route);
 typedef struct uv_server_state uv_server_state;
 typedef struct uv_server_writer uv_server_writer;
 typedef struct uv_server_reprocess uv_server_reprocess;
+typedef struct uv_ingest uv_ingest;
 
 /* One part of a multipart/form-data body: name, filename (NULL for a plain field) and bytes
  * (NUL-terminated one past len, so a field reads as a C string). */
@@ -90,7 +92,19 @@ typedef struct {
     unsigned rate_limit, rate_remaining;
     int64_t rate_reset;   /* unix seconds when the window ends */
     unsigned retry_after; /* seconds, sent as Retry-After when non-zero (503) */
+    /* Where it runs (http.c): on an event thread the request may suspend its connection
+     * (uv_server__suspend) and be answered when resumed; on a worker thread it blocks. */
+    bool on_event_thread;
+    bool suspended;
+    uv_ingest *ingest; /* an occurrence waiting for its group commit (ingest.c), or NULL */
+    void *work_next;   /* the workers' queue (http.c) */
 } uv_request;
+
+/* On an event thread: suspends the request's connection (it is answered when resumed) and
+ * gives its store handle back; true. Elsewhere: false, nothing done. */
+bool uv_server__suspend(uv_request *req);
+/* Resumes a suspended request's connection; any thread. */
+void uv_server__resume(uv_request *req);
 
 /* Replies. json is stolen (decref'd). Every error is {"err":1,"message":"…"}. */
 void uv_server__reply_json(uv_request *req, unsigned status, json_t *json);
@@ -156,11 +170,21 @@ void uv_server__cache_trim(uv_server_cache *cache);
 
 /* Scrubs the payload `doc` by the project's settings, symbolicates, groups and stores it: the
  * whole pipeline behind POST /api/1/item/ and /entries. `doc` is borrowed (and scrubbed in
- * place). The request must hold its store handle (uv_server__store). On failure returns a
- * negative code with a message in uv_error_last() and the HTTP status to answer in
- * *http_status. */
+ * place). The request must hold its store handle (uv_server__store). Blocks until the write
+ * is durable. On failure returns a negative code with a message in uv_error_last() and the
+ * HTTP status to answer in *http_status. */
 int uv_server__ingest(uv_request *req, int64_t project_id, uv_jv_doc *doc, const char *source,
                       uv_occurrence_ack *ack, unsigned *http_status);
+/* The same pipeline for one occurrence, answering the request itself (Rollbar: 200
+ * {"err":0,"result":{"id","uuid"}}; Raygun: 202; errors as uv_server__ingest's statuses).
+ * `doc` is owned from here on. On an event thread the connection is suspended while the write
+ * waits for its group commit and the answer is made by uv_server__ingest_finish on resume. */
+void uv_server__ingest_answer(uv_request *req, int64_t project_id, uv_jv_doc *doc,
+                              const char *source);
+/* Answers a resumed request from its finished write (req->ingest), and frees it. */
+void uv_server__ingest_finish(uv_request *req);
+/* Frees an unfinished one (its connection went away). NULL ok. */
+void uv_server__ingest_free(uv_ingest *job);
 
 /* The compact JSON text of `value` (formats/jsonw.c, as json_dumps would write it, faster) as
  * a malloc'd C string; NULL when out of memory. */
@@ -179,6 +203,23 @@ int uv_server__resolve_again(uv_store *store, int64_t project_id, const char *ra
 /* Starts the writer thread with its own store handle and a queue of `capacity` waiting
  * occurrences. */
 int uv_server__writer_start(uv_server_writer **out, const char *store_dir, size_t capacity);
+/* One occurrence for the writer. The caller fills `in`, `ack` and `done`; the writer fills
+ * `rc` (0: durably stored, *ack filled) and `error`, then calls done(write) on its thread —
+ * after which it never touches the write again, so `done` may free it. `in`, its strings and
+ * `ack` must stay alive until then. */
+typedef struct uv_server_write {
+    const uv_occurrence_in *in;
+    uv_occurrence_ack *ack;
+    int rc;
+    uv_error error;
+    void (*done)(struct uv_server_write *write);
+    void *cls; /* the caller's */
+} uv_server_write;
+/* Queues a write without waiting: 0, or UV_SERVER_QUEUE_FULL (queue full or stopping; `done`
+ * is then never called). */
+int uv_server__writer_submit(uv_server_writer *w, uv_server_write *write);
+/* A finished write's rc, with its error (if any) recorded for this thread. */
+int uv_server__write_result(const uv_server_write *write);
 /* Queues `in` and blocks until it is durably stored (0, *ack filled) or failed (negative code,
  * uv_error_last() set in this thread); UV_SERVER_QUEUE_FULL without waiting when full. `in`
  * and its strings must stay alive until it returns. */

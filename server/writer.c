@@ -1,8 +1,10 @@
 /* Group commit at ingest. One writer thread owns a store handle for occurrence writes. Request
  * threads do everything else (scrub, symbolicate, fingerprint) on their own handles, then
- * queue their uv_occurrence_in and wait; the writer takes everything queued (up to BATCH_MAX),
- * stores it with one uv_store_occurrence_put_batch (one transaction, one fsync) and wakes each
- * waiter with its ack. Only then does the request answer, so every 200/202 is durable.
+ * queue their uv_occurrence_in; the writer takes everything queued (up to BATCH_MAX), stores it
+ * with one uv_store_occurrence_put_batch (one transaction, one fsync) and answers each write:
+ * a suspended connection is resumed (the event threads' ingest, http.c), a waiting thread is
+ * woken (uv_server__writer_put). Only then does the request answer, so every 200/202 is
+ * durable.
  *
  * SQLite with synchronous=FULL commits a few thousand transactions a second on these disks but
  * tens of thousands of rows a second in groups: batching is what makes ≥ 10,000 acknowledged
@@ -12,6 +14,7 @@
 #include "formats/error.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -22,18 +25,10 @@
  * group only makes the first waiter of the group wait longer. */
 #define BATCH_MAX 64
 
-typedef struct {
-    const uv_occurrence_in *in;
-    uv_occurrence_ack *ack;
-    int rc;
-    uv_error error; /* the writer's error record when rc != 0 */
-    sem_t done;     /* posted by the writer when rc/ack/error are final */
-} pending;
-
 struct uv_server_writer {
     pthread_mutex_t lock;
-    pthread_cond_t wake; /* the writer: work queued or stop */
-    pending **queue;     /* ring of `capacity` */
+    pthread_cond_t wake;     /* the writer: work queued or stop */
+    uv_server_write **queue; /* ring of `capacity` */
     size_t capacity, head, count;
     bool stopping;
     pthread_t thread;
@@ -43,7 +38,7 @@ struct uv_server_writer {
 
 /* Stores one group; fills rc/ack/error of each. All or nothing per transaction: when the
  * group fails (one bad occurrence), each is retried alone so only the bad one fails. */
-static void write_group(uv_store *store, pending **group, size_t n)
+static void write_group(uv_store *store, uv_server_write **group, size_t n)
 {
     uv_occurrence_in in[BATCH_MAX];
     uv_occurrence_ack out[BATCH_MAX];
@@ -71,7 +66,7 @@ static void write_group(uv_store *store, pending **group, size_t n)
 static void *writer_main(void *arg)
 {
     uv_server_writer *w = arg;
-    pending *group[BATCH_MAX];
+    uv_server_write *group[BATCH_MAX];
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (w->count == 0 && !w->stopping)
@@ -85,11 +80,11 @@ static void *writer_main(void *arg)
         w->count -= n;
         pthread_mutex_unlock(&w->lock);
         write_group(w->store, group, n);
-        /* Each waiter has its own semaphore: waking only the group's (not every waiter on a
-         * shared condition) saves the herd of wake-ups per commit. A waiter may return and
-         * drop its pending the moment it is posted: it is not touched after. */
+        /* Each write is answered on its own (a waiting thread's semaphore, or a suspended
+         * connection resumed), not through a shared condition: no herd of wake-ups per commit.
+         * Its owner may free it the moment `done` runs: it is not touched after. */
         for (size_t i = 0; i < n; i++)
-            sem_post(&group[i]->done);
+            group[i]->done(group[i]);
         pthread_mutex_lock(&w->lock);
         w->batches++;
         w->occurrences += n;
@@ -130,30 +125,57 @@ int uv_server__writer_start(uv_server_writer **out, const char *store_dir, size_
     return 0;
 }
 
-int uv_server__writer_put(uv_server_writer *w, const uv_occurrence_in *in, uv_occurrence_ack *ack)
+int uv_server__writer_submit(uv_server_writer *w, uv_server_write *write)
 {
-    pending p = {.in = in, .ack = ack};
-    if (sem_init(&p.done, 0, 0) != 0)
-        return uv_error_set(UV_EIO, UV_LIB_OS, errno, "cannot make a semaphore");
+    write->rc = 0;
+    memset(&write->error, 0, sizeof write->error);
     pthread_mutex_lock(&w->lock);
     if (w->count >= w->capacity || w->stopping) {
         pthread_mutex_unlock(&w->lock);
-        sem_destroy(&p.done);
         return UV_SERVER_QUEUE_FULL;
     }
-    w->queue[(w->head + w->count) % w->capacity] = &p;
+    w->queue[(w->head + w->count) % w->capacity] = write;
     w->count++;
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
+    return 0;
+}
+
+/* A blocking put: the write and the semaphore its `done` posts. */
+typedef struct {
+    uv_server_write write;
+    sem_t done;
+} waiting_write;
+
+static void post_waiter(uv_server_write *write)
+{
+    waiting_write *waiter = (waiting_write *)((char *)write - offsetof(waiting_write, write));
+    sem_post(&waiter->done);
+}
+
+int uv_server__writer_put(uv_server_writer *w, const uv_occurrence_in *in, uv_occurrence_ack *ack)
+{
+    waiting_write p = {.write = {.in = in, .ack = ack, .done = post_waiter}};
+    if (sem_init(&p.done, 0, 0) != 0)
+        return uv_error_set(UV_EIO, UV_LIB_OS, errno, "cannot make a semaphore");
+    if (uv_server__writer_submit(w, &p.write) != 0) {
+        sem_destroy(&p.done);
+        return UV_SERVER_QUEUE_FULL;
+    }
     uv_server__slot_yield(); /* others may work while this one waits for the disk */
     while (sem_wait(&p.done) != 0) {
     } /* EINTR only */
     sem_destroy(&p.done);
     uv_server__slot_resume();
-    if (p.rc != 0)
-        uv_error_set(p.rc, p.error.lib, p.error.lib_code, "%s",
-                     p.error.message[0] ? p.error.message : uv_strerror(p.rc));
-    return p.rc;
+    return uv_server__write_result(&p.write);
+}
+
+int uv_server__write_result(const uv_server_write *write)
+{
+    if (write->rc != 0)
+        uv_error_set(write->rc, write->error.lib, write->error.lib_code, "%s",
+                     write->error.message[0] ? write->error.message : uv_strerror(write->rc));
+    return write->rc;
 }
 
 void uv_server__writer_stop(uv_server_writer *w)
