@@ -185,6 +185,7 @@ struct uv_ingest {
     bool raygun;
     uv_trace *trace; /* the version and exception class stored point into it */
     uv_buf raw, resolved;
+    uv_buf raw_packed, resolved_packed; /* packed here, so the writer thread need not */
     size_t frames_resolved, frames_unresolved;
     char fingerprint[UV_FINGERPRINT_LEN];
     char title[512];
@@ -196,6 +197,8 @@ static void ingest_free(uv_ingest *job)
     uv_trace_free(job->trace);
     uv_buf_free(&job->resolved);
     uv_buf_free(&job->raw);
+    uv_buf_free(&job->resolved_packed);
+    uv_buf_free(&job->raw_packed);
     if (job->doc_owned) uv_jv_free(job->doc);
     free(job);
 }
@@ -261,6 +264,12 @@ static int prepare(uv_request *req, int64_t project_id, const char *source, uv_i
     if (rc == 0) rc = uv_buf_append(&job->resolved, "", 1); /* NUL */
     if (rc != 0) goto done;
 
+    rc = uv_store_pack((const char *)job->raw.data, job->raw.len - 1, &job->raw_packed);
+    if (rc == 0)
+        rc = uv_store_pack((const char *)job->resolved.data, job->resolved.len - 1,
+                           &job->resolved_packed);
+    if (rc != 0) goto done;
+
     count_frames(result, &job->frames_resolved, &job->frames_unresolved);
     uv_grouping_fingerprint(result, fields.fingerprint, job->fingerprint);
     uv_grouping_title(trace, job->title, sizeof job->title);
@@ -284,6 +293,8 @@ static int prepare(uv_request *req, int64_t project_id, const char *source, uv_i
         .raw_json = (const char *)job->raw.data,
         .resolved_json = (const char *)job->resolved.data,
         .unresolved_frames = job->frames_unresolved > 0,
+        .raw_packed = &job->raw_packed,
+        .resolved_packed = &job->resolved_packed,
     };
 done:
     uv_symbolicated_free(result); /* before the cached resolver may be dropped */
@@ -301,6 +312,8 @@ static uv_ingest *ingest_new(uv_request *req, uv_jv_doc *doc, bool doc_owned, co
     job->raygun = strcmp(source, "raygun") == 0;
     job->raw = UV_BUF_INIT;
     job->resolved = UV_BUF_INIT;
+    job->raw_packed = UV_BUF_INIT;
+    job->resolved_packed = UV_BUF_INIT;
     job->write.in = &job->in;
     job->write.ack = &job->ack;
     return job;

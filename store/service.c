@@ -310,6 +310,19 @@ static int dup_text(sqlite3_stmt *st, int col, char **out)
     return 0;
 }
 
+/* An occurrence payload column: packed (a BLOB, pack.c) or, as older stores wrote it, TEXT. */
+static int dup_payload(uv_store *store, sqlite3_stmt *st, int col, char **out, int64_t id,
+                       const char *field)
+{
+    if (sqlite3_column_type(st, col) != SQLITE_BLOB) return dup_text(st, col, out);
+    *out = NULL;
+    const void *data = sqlite3_column_blob(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    int rc = uv_store_unpack(data, n, MAX_OCCURRENCE_JSON, out, NULL);
+    if (rc) uv_error_prefix("store %s: occurrence %" PRId64 " %s", store->dir, id, field);
+    return rc;
+}
+
 static int random_bytes(void *buf, size_t len)
 {
     uint8_t *p = buf;
@@ -925,10 +938,31 @@ static int occurrence_insert(uv_store *store, const uv_occurrence_in *in,
     sqlite3_bind_text(use.st, 7, f.level, -1, SQLITE_STATIC);
     sqlite3_bind_text(use.st, 8, f.platform, -1, SQLITE_STATIC);
     sqlite3_bind_text(use.st, 9, f.source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(use.st, 10, in->raw_json, -1, SQLITE_STATIC);
-    if (in->resolved_json) sqlite3_bind_text(use.st, 11, in->resolved_json, -1, SQLITE_STATIC);
+    /* the payloads packed (pack.c): by the caller, else here */
+    uv_buf raw = UV_BUF_INIT, resolved = UV_BUF_INIT;
+    const uv_buf *raw_packed = in->raw_packed, *resolved_packed = in->resolved_packed;
+    if (!raw_packed) {
+        rc = uv_store_pack(in->raw_json, strlen(in->raw_json), &raw);
+        raw_packed = &raw;
+    }
+    if (rc == 0 && in->resolved_json && !resolved_packed) {
+        rc = uv_store_pack(in->resolved_json, strlen(in->resolved_json), &resolved);
+        resolved_packed = &resolved;
+    }
+    if (rc) {
+        stmt_put(&use);
+        uv_buf_free(&raw);
+        uv_buf_free(&resolved);
+        return rc;
+    }
+    sqlite3_bind_blob(use.st, 10, raw_packed->data, (int)raw_packed->len, SQLITE_STATIC);
+    if (in->resolved_json)
+        sqlite3_bind_blob(use.st, 11, resolved_packed->data, (int)resolved_packed->len,
+                          SQLITE_STATIC);
     sqlite3_bind_int(use.st, 12, in->unresolved_frames ? 1 : 0);
     rc = step_write(store, &use, in->project_id, "storing an occurrence");
+    uv_buf_free(&raw);
+    uv_buf_free(&resolved);
     if (rc) return rc;
     out->id = sqlite3_last_insert_rowid(store->db);
     return 0;
@@ -982,14 +1016,18 @@ int uv_store_occurrence_set_resolved(uv_store *store, int64_t occurrence_id,
     bool owned;
     rc = own_begin(store, &owned);
     if (rc) return rc;
+    uv_buf packed = UV_BUF_INIT;
+    if (resolved_json) rc = uv_store_pack(resolved_json, strlen(resolved_json), &packed);
     stmt_use use;
-    rc = stmt_get(store, S_OCC_SET_RESOLVED, &use);
+    if (rc == 0) rc = stmt_get(store, S_OCC_SET_RESOLVED, &use);
     if (rc == 0) {
         sqlite3_bind_int64(use.st, 1, occurrence_id);
-        if (resolved_json) sqlite3_bind_text(use.st, 2, resolved_json, -1, SQLITE_STATIC);
+        if (resolved_json)
+            sqlite3_bind_blob(use.st, 2, packed.data, (int)packed.len, SQLITE_STATIC);
         sqlite3_bind_int(use.st, 3, unresolved_frames ? 1 : 0);
         rc = step_write(store, &use, 0, "storing a resolved occurrence");
     }
+    uv_buf_free(&packed);
     if (rc == 0 && sqlite3_changes(store->db) == 0)
         rc = uv_error_set(UV_ENOTFOUND, UV_LIB_NONE, 0, "store %s: no occurrence %" PRId64,
                           store->dir, occurrence_id);
@@ -1011,9 +1049,9 @@ static int read_occurrence(uv_store *store, sqlite3_stmt *st, uv_occurrence *out
     if (rc == 0)
         rc = copy_text(store, st, 6, out->environment, sizeof out->environment, "occurrence",
                        "environment", out->id);
-    if (rc == 0) rc = dup_text(st, 7, &out->raw_json);
+    if (rc == 0) rc = dup_payload(store, st, 7, &out->raw_json, out->id, "raw_json");
     if (rc == 0 && !out->raw_json) rc = uv_error_set(UV_ENOMEM, UV_LIB_OS, ENOMEM, "out of memory");
-    if (rc == 0) rc = dup_text(st, 8, &out->resolved_json);
+    if (rc == 0) rc = dup_payload(store, st, 8, &out->resolved_json, out->id, "resolved_json");
     if (rc) uv_occurrence_clear(out);
     return rc;
 }

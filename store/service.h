@@ -63,6 +63,9 @@ typedef struct {
     const char *raw_json;        /* the scrubbed payload */
     const char *resolved_json;   /* the symbolicated result (JSON), or NULL when not yet */
     bool unresolved_frames;      /* some frame lacked a map/symbols: reprocess when they arrive */
+    /* Optional: raw_json and resolved_json already packed (uv_store_pack), so that a thread
+     * writing for many others does not spend its time compressing; NULL: packed on put. */
+    const uv_buf *raw_packed, *resolved_packed;
 } uv_occurrence_in;
 
 typedef struct {

@@ -484,6 +484,80 @@ static void map_generation(uv_store *store)
     if (map != MAP_FAILED) store->generation = map;
 }
 
+/* Log frames past which a deferred-sync handle copies the log into the database: the same
+ * 8 MiB as the automatic checkpoints of other handles (wal_autocheckpoint 512 pages). */
+#define LOG_CHECKPOINT_FRAMES 512
+
+static int count_log_frames(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    ((uv_store *)arg)->log_frames = frames;
+    return SQLITE_OK;
+}
+
+int uv_store_defer_sync(uv_store *store)
+{
+    if (store->flags & UV_STORE_READONLY)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0, "store %s: opened read-only", store->dir);
+    int rc = exec_sql(store, "PRAGMA synchronous=OFF", "setting synchronous=OFF");
+    if (rc) return rc;
+    sqlite3_wal_hook(store->db, count_log_frames, store); /* replaces the automatic checkpoints */
+    store->sync_deferred = true;
+    return 0;
+}
+
+int uv_store_log_flush(uv_store *store)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/unravel.db-wal", store->dir) >= (int)sizeof path)
+        return uv_error_set(UV_EINVALID, UV_LIB_OS, 0, "store %s: path too long", store->dir);
+    /* The log is SQLite's, reopened by path: if it was ever replaced, sync the new one. */
+    struct stat by_path, by_fd;
+    if (stat(path, &by_path) != 0)
+        return uv_error_set(UV_EIO, UV_LIB_OS, errno, "store %s: %s: %s", store->dir, path,
+                            strerror(errno));
+    if (store->log_fd_open && (fstat(store->log_fd, &by_fd) != 0 ||
+                               by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev)) {
+        close(store->log_fd);
+        store->log_fd_open = false;
+    }
+    if (!store->log_fd_open) {
+        store->log_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (store->log_fd < 0)
+            return uv_error_set(UV_EIO, UV_LIB_OS, errno, "store %s: opening %s: %s", store->dir,
+                                path, strerror(errno));
+        store->log_fd_open = true;
+    }
+    if (fdatasync(store->log_fd) != 0)
+        return uv_error_set(UV_EIO, UV_LIB_OS, errno, "store %s: syncing %s: %s", store->dir, path,
+                            strerror(errno));
+    return 0;
+}
+
+bool uv_store_log_due(const uv_store *store)
+{
+    return store->sync_deferred && store->log_frames >= LOG_CHECKPOINT_FRAMES;
+}
+
+int uv_store_log_checkpoint(uv_store *store)
+{
+    if (store->in_tx)
+        return uv_error_set(UV_EINVALID, UV_LIB_NONE, 0,
+                            "store %s: a checkpoint inside a transaction", store->dir);
+    /* synchronous=FULL for the checkpoint only: it syncs the log before copying and the
+     * database after, so the log's space is never reused before its pages are on disk. */
+    int rc = exec_sql(store, "PRAGMA synchronous=FULL", "setting synchronous=FULL");
+    if (rc) return rc;
+    int log = 0, copied = 0;
+    int step = sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (step != SQLITE_OK && step != SQLITE_BUSY) /* busy: another handle checkpoints now */
+        rc = uv_store__sql_error(store, step, "checkpointing the log");
+    int rc2 = exec_sql(store, "PRAGMA synchronous=OFF", "setting synchronous=OFF");
+    if (rc == 0 && log == copied) store->log_frames = 0; /* all copied: the log restarts */
+    return rc ? rc : rc2;
+}
+
 bool uv_store_generation(const uv_store *store, uint64_t *out)
 {
     if (!store->generation) return false;
@@ -609,12 +683,17 @@ void uv_store_close(uv_store *store)
     uv_store__service_free(store);
     if (store->db) {
         if (store->in_tx) sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+        /* The last handle to close copies the log into the database and removes it: with
+         * deferred sync that copy must still be synced before the log goes. */
+        if (store->sync_deferred)
+            sqlite3_exec(store->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
         sqlite3_close_v2(store->db);
     }
     if (store->generation) {
         long page = sysconf(_SC_PAGESIZE);
         munmap((void *)store->generation, page > 0 ? (size_t)page : 4096);
     }
+    if (store->log_fd_open) close(store->log_fd);
     free(store->dir);
     free(store->blobs_dir);
     free(store->cache_dir);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "formats/buf.h"
+
 typedef struct uv_store uv_store;
 
 #define UV_STORE_DEFAULT_DIR "./unravel-data"
@@ -42,6 +44,34 @@ const char *uv_store_dir(const uv_store *store);
 bool uv_store_generation(const uv_store *store, uint64_t *out);
 
 int uv_store_schema_version(const uv_store *store);
+
+/* ---- deferred durability (one busy writer handle) ----------------------------------- */
+
+/* Commits on this handle stop waiting for the disk (SQLite synchronous=OFF, no automatic
+ * checkpoints): a commit is visible at once but durable only after a uv_store_log_flush that
+ * began after it returned. For a writer that overlaps one group commit's disk flush with the
+ * next group's statements; the caller must not acknowledge a write before its flush. */
+int uv_store_defer_sync(uv_store *store);
+/* Makes every commit that returned before this call durable (fdatasync of the log). May run on
+ * another thread than the handle's user, but only one thread may call it. */
+int uv_store_log_flush(uv_store *store);
+/* With deferred sync, whether the log has grown enough to copy into the database; then
+ * uv_store_log_checkpoint (on the handle's own thread, outside a transaction) copies it
+ * durably: the log synced, the pages copied, the database synced — before SQLite may reuse
+ * the log's space. */
+bool uv_store_log_due(const uv_store *store);
+int uv_store_log_checkpoint(uv_store *store);
+
+/* ---- packed payloads (pack.c) --------------------------------------------------------- */
+
+/* Occurrence payloads are stored packed: a zstd frame of the text. uv_store_pack appends the
+ * packed form of `text` to *out (any thread; the store packs what callers did not). */
+int uv_store_pack(const char *text, size_t len, uv_buf *out);
+/* Whether bytes are a packed payload (the zstd frame magic). */
+bool uv_store_is_packed(const void *data, size_t len);
+/* Unpacks into a malloc'd NUL-terminated text of at most `max` bytes; UV_ECORRUPT for a bad
+ * frame, one too large, or text holding a NUL. *out_len may be NULL. */
+int uv_store_unpack(const void *data, size_t len, size_t max, char **out, size_t *out_len);
 
 /* ---- blobs -------------------------------------------------------------------------- */
 

@@ -58,6 +58,13 @@ struct uv_store {
      * artifacts or project settings (state_dirty set by those writes). */
     _Atomic uint64_t *generation;
     bool state_dirty;
+    /* Deferred durability (uv_store_defer_sync): commits do not wait for the disk; the log's
+     * frame count after the last commit (SQLite's WAL hook) and a descriptor of the log file
+     * that uv_store_log_flush syncs (opened on first use). */
+    bool sync_deferred;
+    int log_frames;
+    int log_fd;
+    bool log_fd_open;
 };
 
 /* Marks the open transaction (or the next commit) as changing what services cache. */

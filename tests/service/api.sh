@@ -267,8 +267,11 @@ wait "$server_pid" || status=$?
 pids=("${pids[@]:1}")
 
 # Scrubbed before anything was written: the secrets are in no file of the store.
+"$STORE_TEXT" store > payloads.txt || fail "store_text: $(cat payloads.txt)"
+grep -q -F '[scrubbed]' payloads.txt || fail "no scrubbed payload read back from the store"
 for secret in hunter2-very-secret-pw s3cr3t-c00kie-value; do
     if grep -r -q -a "$secret" store; then fail "secret $secret found in the store"; fi
+    if grep -q -F "$secret" payloads.txt; then fail "secret $secret found in a stored payload"; fi
 done
 ls store/unravel.db > /dev/null || fail "no database"
 echo "ok"

@@ -70,6 +70,9 @@ expect 200 POST /api/1/minidump "${auth[@]}" -F "upload_file_minidump=@$data/min
 expect 200 GET "/api/1/item/$item" -H "X-Rollbar-Access-Token: $read_token"
 json 'if (o.result.total_occurrences !== 2) process.exit(1)' || fail "grouping: $(cat body.json)"
 grep -rq hunter2 store && fail "the password is in a file of the store"
+"$STORE_TEXT" store > payloads.txt || fail "store_text: $(cat payloads.txt)"
+[ -s payloads.txt ] || fail "no payload read back from the store"
+grep -q hunter2 payloads.txt && fail "the password is in a stored payload"
 
 # errors
 expect 403 POST /api/1/minidump -F "upload_file_minidump=@$data/minidump2.dmp"

@@ -89,7 +89,11 @@ wait "$server_pid" || status=$?
 server_pid=
 [ "$status" = 0 ] || fail "server exit status $status"
 ls store/unravel.db > /dev/null || fail "no database"
+# Payloads are stored compressed: read them back as text too (and check that is not vacuous).
+"$STORE_TEXT" store > payloads.txt || fail "store_text: $(cat payloads.txt)"
+grep -q -F '[scrubbed]' payloads.txt || fail "no scrubbed payload read back from the store"
 for s in "$secret" "$card"; do
     if grep -r -l -a -F "$s" store; then fail "secret $s found in the store"; fi
+    if grep -q -F "$s" payloads.txt; then fail "secret $s found in a stored payload"; fi
 done
 echo "ok"

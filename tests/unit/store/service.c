@@ -15,33 +15,13 @@ static char root[256];
 
 static uv_store *open_new(const char *name)
 {
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/%s", root, name);
-    uv_store *s = NULL;
-    int rc = uv_store_open(&s, dir, UV_STORE_CREATE);
-    if (rc) fprintf(stderr, "open %s: %s\n", dir, uv_error_last()->message);
-    return s;
+    return open_store_in(root, name);
 }
 
 /* One SQL query's first column as text on the store's database, outside the API. */
 static int raw_query(uv_store *s, const char *sql, char *out, size_t cap)
 {
-    char path[600];
-    snprintf(path, sizeof path, "%s/unravel.db", uv_store_dir(s));
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-    if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        out[0] = '\0';
-        if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-            snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return rc;
+    return store_sql(s, sql, NULL, 0, out, cap);
 }
 
 static uv_occurrence_in occ(int64_t project, const char *fingerprint, const char *version,

@@ -2,9 +2,13 @@
 #ifndef UV_STORE_TEST_UTIL_H
 #define UV_STORE_TEST_UTIL_H
 
+#include "formats/error.h"
+#include "store/store.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +66,42 @@ static inline int path_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+/* A new store in root/name (NULL after printing why, when it cannot be opened). */
+static inline uv_store *open_store_in(const char *root, const char *name)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/%s", root, name);
+    uv_store *s = NULL;
+    int rc = uv_store_open(&s, dir, UV_STORE_CREATE);
+    if (rc) fprintf(stderr, "open %s: %s\n", dir, uv_error_last()->message);
+    return s;
+}
+
+/* Runs one SQL statement on the store's database outside the API (blob `arg` bound to ?1 when
+ * given); the first column of the first row as text into out (may be NULL). */
+static inline int store_sql(uv_store *s, const char *sql, const void *arg, int arg_len, char *out,
+                            size_t cap)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/unravel.db", uv_store_dir(s));
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_busy_timeout(db, 5000);
+    if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && arg) sqlite3_bind_blob(st, 1, arg, arg_len, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (out) out[0] = '\0';
+        if (out && rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+            snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
 }
 
 #endif
