@@ -544,12 +544,20 @@ static size_t utf8_prefix(const char *s, size_t max)
     return n;
 }
 
+/* A version 7 uuid (RFC 9562): 48 bits of unix milliseconds, then random bits. Time-ordered,
+ * so the uuids the store makes for payloads without one (Raygun's, minidumps) go in at the
+ * end of the (project, uuid) index instead of a random page of it each. */
 static int random_uuid(char out[37])
 {
     uint8_t b[16];
     int rc = random_bytes(b, sizeof b);
     if (rc) return rc;
-    b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+    for (int i = 0; i < 6; i++)
+        b[i] = (uint8_t)(ms >> (40 - 8 * i));
+    b[6] = (uint8_t)((b[6] & 0x0F) | 0x70); /* version 7 */
     b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
     char hex[33];
     hex_encode(b, sizeof b, hex);

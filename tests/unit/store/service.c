@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
+#include <time.h>
 
 static char root[256];
 
@@ -150,9 +151,16 @@ TEST(occurrences_group_into_items)
     CHECK_INT(uv_store_occurrence_put(s, &in, &a1), 0);
     CHECK(!a1.duplicate && !a1.reactivated);
     CHECK(a1.id > 0 && a1.item_id > 0);
-    /* a generated v4 uuid */
+    /* a generated v7 uuid: version 7, the variant, and the current unix time in ms first */
     CHECK_INT(strlen(a1.uuid), 36);
-    CHECK(a1.uuid[14] == '4');
+    CHECK(a1.uuid[14] == '7');
+    {
+        char ms_hex[13];
+        snprintf(ms_hex, sizeof ms_hex, "%.8s%.4s", a1.uuid, a1.uuid + 9);
+        long long ms = strtoll(ms_hex, NULL, 16);
+        long long now_ms = (long long)time(NULL) * 1000;
+        CHECK(ms > now_ms - 60000 && ms <= now_ms + 1000);
+    }
     CHECK(strchr("89ab", a1.uuid[19]) != NULL);
     CHECK(a1.uuid[8] == '-' && a1.uuid[13] == '-' && a1.uuid[18] == '-' && a1.uuid[23] == '-');
 
