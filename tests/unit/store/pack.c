@@ -185,6 +185,20 @@ static void *flush_thread(void *arg)
     return (void *)(intptr_t)uv_store_log_flush(arg);
 }
 
+static int64_t killed_project;
+
+/* In the child: one occurrence committed on a deferred handle, then flushed. */
+static int deferred_child(void *dir)
+{
+    uv_store *child = NULL;
+    if (uv_store_open(&child, dir, 0) != 0 || uv_store_defer_sync(child) != 0) return 3;
+    uv_occurrence_in in = occ(killed_project, "killed-1", "{\"after\":\"kill\"}");
+    uv_occurrence_ack ack;
+    if (uv_store_occurrence_put(child, &in, &ack) != 0) return 4;
+    if (uv_store_log_flush(child) != 0) return 5;
+    return 0;
+}
+
 TEST(deferred_sync)
 {
     uv_store *s = open_new("deferred");
@@ -239,22 +253,8 @@ TEST(deferred_sync)
     /* a flushed commit survives kill -9 of the process that made it */
     char dir[512];
     snprintf(dir, sizeof dir, "%s/deferred", root);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        uv_store *child = NULL;
-        if (uv_store_open(&child, dir, 0) != 0 || uv_store_defer_sync(child) != 0) _exit(3);
-        uv_occurrence_in in = occ(p, "killed-1", "{\"after\":\"kill\"}");
-        uv_occurrence_ack ack;
-        if (uv_store_occurrence_put(child, &in, &ack) != 0) _exit(4);
-        if (uv_store_log_flush(child) != 0) _exit(5);
-        raise(SIGKILL);
-        _exit(6);
-    }
-    CHECK(pid > 0);
-    int status = 0;
-    CHECK_INT(waitpid(pid, &status, 0), pid);
-    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    killed_project = p;
+    CHECK(run_then_sigkill(deferred_child, dir));
     CHECK_INT(uv_store_open(&s, dir, 0), 0);
     if (!s) return;
     CHECK_INT(store_sql(s, "SELECT count(*) FROM occurrences WHERE uuid = 'killed-1'", NULL, 0,

@@ -1122,6 +1122,25 @@ TEST(migrate_from_v1)
     uv_store_close(s);
 }
 
+enum { CRASH_N = 50 };
+static int64_t crash_project;
+
+/* In the child: CRASH_N occurrences in one batch. */
+static int crash_child(void *dir)
+{
+    uv_store *child = NULL;
+    if (uv_store_open(&child, dir, 0) != 0) return 3;
+    uv_occurrence_in in[CRASH_N];
+    uv_occurrence_ack out[CRASH_N];
+    char uuids[CRASH_N][40];
+    for (int i = 0; i < CRASH_N; i++) {
+        in[i] = occ(crash_project, i % 3 ? "a" : "b", "1.0", 100 + i);
+        snprintf(uuids[i], sizeof uuids[i], "crash-%d", i);
+        in[i].uuid = uuids[i];
+    }
+    return uv_store_occurrence_put_batch(child, in, CRASH_N, out) != 0 ? 4 : 0;
+}
+
 TEST(crash_durability)
 {
     char dir[512];
@@ -1133,28 +1152,8 @@ TEST(crash_durability)
     CHECK_INT(uv_store_project_ensure(s, "web", &p), 0);
     uv_store_close(s);
 
-    enum { N = 50 };
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        uv_store *child = NULL;
-        if (uv_store_open(&child, dir, 0) != 0) _exit(3);
-        uv_occurrence_in in[N];
-        uv_occurrence_ack out[N];
-        char uuids[N][40];
-        for (int i = 0; i < N; i++) {
-            in[i] = occ(p, i % 3 ? "a" : "b", "1.0", 100 + i);
-            snprintf(uuids[i], sizeof uuids[i], "crash-%d", i);
-            in[i].uuid = uuids[i];
-        }
-        if (uv_store_occurrence_put_batch(child, in, N, out) != 0) _exit(4);
-        raise(SIGKILL); /* no close, no exit handlers */
-        _exit(5);
-    }
-    CHECK(pid > 0);
-    int status = 0;
-    CHECK_INT(waitpid(pid, &status, 0), pid);
-    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    crash_project = p;
+    CHECK(run_then_sigkill(crash_child, dir));
 
     CHECK_INT(uv_store_open(&s, dir, 0), 0);
     if (!s) return;
@@ -1166,7 +1165,7 @@ TEST(crash_durability)
         uv_item item;
         if (uv_store_item_get(s, p, id, &item) == 0) total += item.total_occurrences;
     }
-    CHECK_INT(total, N);
+    CHECK_INT(total, CRASH_N);
     char value[64];
     CHECK_INT(raw_query(s, "SELECT count(*) FROM occurrences WHERE uuid LIKE 'crash-%'", value,
                         sizeof value),

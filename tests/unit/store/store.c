@@ -572,32 +572,31 @@ TEST(concurrent_writers)
 
 /* A child process writes and commits, then dies by SIGKILL without closing anything; what
  * it was told is committed must be there for the next process. */
+static const char crash_payload[] = "durable bytes written just before kill -9";
+
+/* In the child: a blob and the artifact naming it, committed. */
+static int crash_child(void *dir)
+{
+    uv_store *s = NULL;
+    int64_t p = 0;
+    char hex[UV_HASH_HEX];
+    size_t n = sizeof crash_payload - 1;
+    if (uv_store_open(&s, dir, UV_STORE_CREATE) || uv_store_project_ensure(s, "p", &p) ||
+        uv_store_begin(s) || uv_store_blob_put(s, crash_payload, n, hex) ||
+        uv_store_artifact_put(s, p, "1", "minified", "~/app.js", hex, n, NULL, NULL) ||
+        uv_store_commit(s))
+        return 3;
+    return 0;
+}
+
 TEST(crash_durability)
 {
     char dir[512];
     store_path(dir, sizeof dir, "crash");
-    const char payload[] = "durable bytes written just before kill -9";
+    const char *payload = crash_payload;
     char expected[UV_HASH_HEX];
-    uv_sha256_hex(payload, sizeof payload - 1, expected);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        uv_store *s = NULL;
-        int64_t p = 0;
-        char hex[UV_HASH_HEX];
-        if (uv_store_open(&s, dir, UV_STORE_CREATE) || uv_store_project_ensure(s, "p", &p) ||
-            uv_store_begin(s) || uv_store_blob_put(s, payload, sizeof payload - 1, hex) ||
-            uv_store_artifact_put(s, p, "1", "minified", "~/app.js", hex, sizeof payload - 1, NULL,
-                                  NULL) ||
-            uv_store_commit(s))
-            _exit(3);
-        raise(SIGKILL);
-        _exit(4);
-    }
-    CHECK(pid > 0);
-    int status = 0;
-    CHECK_INT(waitpid(pid, &status, 0), pid);
-    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    uv_sha256_hex(payload, sizeof crash_payload - 1, expected);
+    CHECK(run_then_sigkill(crash_child, dir));
     uv_store *s = NULL;
     CHECK_INT(uv_store_open(&s, dir, 0), 0);
     if (!s) return;
@@ -608,7 +607,7 @@ TEST(crash_durability)
     CHECK_STR(a.blob, expected);
     uv_mapped m;
     CHECK_INT(uv_store_blob_map(s, a.blob, &m), 0);
-    CHECK_INT(m.len, sizeof payload - 1);
+    CHECK_INT(m.len, sizeof crash_payload - 1);
     CHECK(m.data && memcmp(m.data, payload, m.len) == 0);
     uv_mapped_release(&m);
     uv_store_close(s);

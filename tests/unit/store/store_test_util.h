@@ -8,11 +8,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Creates a new empty directory under $TMPDIR (or /tmp) into buf; aborts the test run when
@@ -102,6 +105,26 @@ static inline int store_sql(uv_store *s, const char *sql, const void *arg, int a
     sqlite3_finalize(st);
     sqlite3_close(db);
     return rc;
+}
+
+/* Runs child(arg) in a forked process that then kills itself with SIGKILL — no close, no exit
+ * handlers, as a crash would. true when the child died that way (child returned 0); false
+ * when it exited instead (child's step failed: its return value is printed). */
+static inline bool run_then_sigkill(int (*child)(void *), void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int rc = child(arg);
+        if (rc != 0) _exit(rc);
+        raise(SIGKILL);
+        _exit(99);
+    }
+    if (pid < 0) return false;
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return false;
+    if (WIFEXITED(status)) fprintf(stderr, "child exited with %d\n", WEXITSTATUS(status));
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
 #endif
