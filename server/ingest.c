@@ -191,7 +191,7 @@ struct uv_ingest {
     char title[512];
 };
 
-static void ingest_free(uv_ingest *job)
+void uv_server__ingest_free(uv_ingest *job)
 {
     if (!job) return;
     uv_trace_free(job->trace);
@@ -201,11 +201,6 @@ static void ingest_free(uv_ingest *job)
     uv_buf_free(&job->raw_packed);
     if (job->doc_owned) uv_jv_free(job->doc);
     free(job);
-}
-
-void uv_server__ingest_free(uv_ingest *job)
-{
-    ingest_free(job);
 }
 
 /* Everything before the write: settings, scrub, trace, symbolication, fingerprint; fills
@@ -343,7 +338,7 @@ int uv_server__ingest(uv_request *req, int64_t project_id, uv_jv_doc *doc, const
     }
     if (rc == 0 && !ack->duplicate)
         uv_server__metrics_occurrence(job->frames_resolved, job->frames_unresolved);
-    ingest_free(job);
+    uv_server__ingest_free(job);
     return rc;
 }
 
@@ -404,7 +399,7 @@ void uv_server__ingest_answer(uv_request *req, int64_t project_id, uv_jv_doc *do
     int rc = prepare(req, project_id, source, job, &status);
     if (rc != 0) {
         answer(req, job, rc, status);
-        ingest_free(job);
+        uv_server__ingest_free(job);
         return;
     }
     job->write.done = written;
@@ -419,7 +414,7 @@ void uv_server__ingest_answer(uv_request *req, int64_t project_id, uv_jv_doc *do
     }
     rc = uv_server__writer_put(uv_server__writer(req), &job->in, &job->ack);
     answer(req, job, rc, rc ? write_status(rc) : 200);
-    ingest_free(job);
+    uv_server__ingest_free(job);
 }
 
 void uv_server__ingest_finish(uv_request *req)
@@ -430,5 +425,5 @@ void uv_server__ingest_finish(uv_request *req)
     int rc = job->write.rc == UV_SERVER_QUEUE_FULL ? UV_SERVER_QUEUE_FULL
                                                    : uv_server__write_result(&job->write);
     answer(req, job, rc, rc ? write_status(rc) : 200);
-    ingest_free(job);
+    uv_server__ingest_free(job);
 }
