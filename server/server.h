@@ -9,8 +9,8 @@
 
 typedef struct {
     const char *listen;       /* "HOST:PORT"; default "127.0.0.1:8080"; port 0 = any free port */
-    unsigned threads;         /* requests doing CPU work at once; default: online CPUs */
-    unsigned max_connections; /* connections served at once (a thread each); default 512 */
+    unsigned threads;         /* event threads (and busy workers); default: online CPUs */
+    unsigned max_connections; /* connections served at once; default 512 */
     const char *store_dir;    /* the store (created when missing) */
     const char *tls_cert;     /* PEM files; both or neither */
     const char *tls_key;
