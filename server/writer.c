@@ -112,9 +112,6 @@ static void *writer_main(void *arg)
             else
                 group[i]->done(group[i]);
         }
-        if (w->deferred && uv_store_log_due(w->store) &&
-            uv_store_log_checkpoint(w->store) != 0) /* syncs the log too */
-            fprintf(stderr, "unravel serve: %s\n", uv_error_last()->message);
         pthread_mutex_lock(&w->lock);
         w->batches++;
         w->occurrences += n;
@@ -122,9 +119,17 @@ static void *writer_main(void *arg)
             memcpy(w->committed, group, stored * sizeof *group);
             w->committed_count = stored;
             pthread_cond_signal(&w->sync_wake);
-            while (w->committed_count > 0)
-                pthread_cond_wait(&w->sync_taken, &w->lock);
         }
+        /* A due checkpoint runs now, while the syncer flushes: the group just committed need
+         * not wait for it (its flush began after its commit either way). */
+        if (w->deferred && uv_store_log_due(w->store)) {
+            pthread_mutex_unlock(&w->lock);
+            if (uv_store_log_checkpoint(w->store) != 0) /* syncs the log too */
+                fprintf(stderr, "unravel serve: %s\n", uv_error_last()->message);
+            pthread_mutex_lock(&w->lock);
+        }
+        while (w->committed_count > 0)
+            pthread_cond_wait(&w->sync_taken, &w->lock);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
