@@ -422,8 +422,7 @@ void uv_server__ingest_finish(uv_request *req)
     uv_ingest *job = req->ingest;
     req->ingest = NULL;
     if (!job) return;
-    int rc = job->write.rc == UV_SERVER_QUEUE_FULL ? UV_SERVER_QUEUE_FULL
-                                                   : uv_server__write_result(&job->write);
+    int rc = uv_server__write_result(&job->write); /* queue full: 503 by write_status */
     answer(req, job, rc, rc ? write_status(rc) : 200);
     uv_server__ingest_free(job);
 }
